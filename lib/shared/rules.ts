@@ -1,0 +1,85 @@
+/**
+ * The validation rules for secret groups, in one place: the construct checks
+ * them at synth, the local control plane enforces them, so no input the
+ * control plane would refuse ever reaches it from a deploy.
+ */
+
+export const GROUP_NAME_PATTERN = /^[a-z][a-z0-9-]{1,62}[a-z0-9]$/;
+export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const MAX_KEYS_PER_GROUP = 100;
+export const MAX_VALUE_BYTES = 64 * 1024;
+
+/** Problems with a group name, as sentences; empty when the name is valid. */
+export function groupNameProblems(name: unknown): string[] {
+  if (typeof name !== "string") return [`name must be a string, got ${describe(name)}`];
+  if (name.length === 0) return ["name is empty"];
+  if (name !== name.trim()) return [`name ${JSON.stringify(name)} has leading or trailing whitespace`];
+  if (!GROUP_NAME_PATTERN.test(name)) {
+    return [
+      `name ${JSON.stringify(name)} is invalid: use 3 to 64 characters, lowercase letters, digits and "-", starting with a letter and not ending with "-"`,
+    ];
+  }
+  return [];
+}
+
+/** Problems with one secret key; empty when the key is valid. */
+export function secretKeyProblems(key: unknown): string[] {
+  if (typeof key !== "string") return [`secret key must be a string, got ${describe(key)}`];
+  if (key.length === 0) return ["secret key is empty"];
+  if (!SECRET_KEY_PATTERN.test(key)) {
+    return [
+      `secret key ${JSON.stringify(key)} is invalid: use letters, digits and "_", not starting with a digit`,
+    ];
+  }
+  return [];
+}
+
+/** Problems with a secret value (never quoting it); empty when the value is valid. */
+export function secretValueProblems(key: string, value: unknown): string[] {
+  if (typeof value !== "string") return [`secret "${key}": value must be a string, got ${describe(value)}`];
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > MAX_VALUE_BYTES) {
+    return [`secret "${key}": value is ${bytes} bytes, more than the ${MAX_VALUE_BYTES} allowed`];
+  }
+  return [];
+}
+
+/**
+ * Problems with a whole key set: each key, duplicates, the count.
+ * With `foldCase` (the construct's stricter check), keys differing only in case
+ * are refused too: they are almost always a typo, and collide wherever
+ * secrets become environment variables on a case-insensitive platform.
+ */
+export function keySetProblems(keys: readonly unknown[], opts: { foldCase?: boolean } = {}): string[] {
+  const problems: string[] = [];
+  if (keys.length === 0) problems.push("secrets is empty: a group needs at least one secret");
+  if (keys.length > MAX_KEYS_PER_GROUP) {
+    problems.push(`secrets has ${keys.length} keys, more than the ${MAX_KEYS_PER_GROUP} allowed`);
+  }
+  const seen = new Map<string, string>();
+  for (const key of keys) {
+    problems.push(...secretKeyProblems(key));
+    if (typeof key !== "string") continue;
+    const folded = opts.foldCase ? key.toLowerCase() : key;
+    const earlier = seen.get(folded);
+    if (earlier === key) problems.push(`secret key "${key}" appears more than once`);
+    else if (earlier !== undefined) problems.push(`secret keys "${earlier}" and "${key}" differ only in case`);
+    else seen.set(folded, key);
+  }
+  return problems;
+}
+
+export function integrationIdProblems(integrationId: unknown): string[] {
+  if (typeof integrationId !== "string") return [`integrationId must be a string, got ${describe(integrationId)}`];
+  if (integrationId.trim().length === 0) return ["integrationId is empty"];
+  if (integrationId !== integrationId.trim()) {
+    return [`integrationId ${JSON.stringify(integrationId)} has leading or trailing whitespace`];
+  }
+  return [];
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}

@@ -1,0 +1,31 @@
+// Bundles the hook runtime (with axios) into one file that ships with every
+// synthesized stack as a TerraformAsset: no node_modules needed at deploy time.
+const path = require("path");
+const esbuild = require("esbuild");
+
+const root = path.join(__dirname, "..");
+const outfile = path.join(root, "dist", "hook", "hook.js");
+
+async function buildHook() {
+  await esbuild.build({
+    entryPoints: [path.join(root, "lib", "runtime", "main.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node18",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+module.exports = { buildHook, outfile };
+
+if (require.main === module) {
+  buildHook().catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}
