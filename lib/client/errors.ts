@@ -1,0 +1,145 @@
+/**
+ * Typed errors of the client. They carry only what is safe to print: status,
+ * method, path, host, group name and the server's (redacted) message. Never the
+ * request config, headers or body, which hold the token and secret values.
+ */
+
+export interface ErrorContext {
+  /** The group the call was about, when known: named first in the message. */
+  group?: string;
+  method: string;
+  path: string;
+  host: string;
+}
+
+const HINTS: Record<number, string> = {
+  400: "the request was malformed; this is a bug in the client, please report it",
+  401: "check TFY_API_KEY",
+  403: "the token lacks permission on this group; use a token with write access to it",
+  404: "it no longer exists on the control plane",
+  409: "a conflicting group exists or the group is in use",
+  422: "fix the group's name, keys or values",
+  424: "the secret store integration failed; check the integration, or delete with forceDelete",
+  429: "the control plane is rate limiting; retry later",
+};
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  422: "Unprocessable Entity",
+  424: "Failed Dependency",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+function subject(ctx: { group?: string }): string {
+  return ctx.group ? `secret group "${ctx.group}": ` : "";
+}
+
+export class ControlPlaneError extends Error {
+  readonly group?: string;
+  readonly method: string;
+  readonly path: string;
+  readonly host: string;
+  /** HTTP status, or 0 when no answer came. */
+  readonly status: number;
+  readonly code?: string;
+  readonly serverMessage?: string;
+
+  constructor(message: string, ctx: ErrorContext, status: number, code?: string, serverMessage?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.group = ctx.group;
+    this.method = ctx.method;
+    this.path = ctx.path;
+    this.host = ctx.host;
+    this.status = status;
+    this.code = code;
+    this.serverMessage = serverMessage;
+  }
+}
+
+/** The control plane answered with an error status. */
+export class HttpError extends ControlPlaneError {
+  constructor(ctx: ErrorContext, status: number, serverMessage?: string, code?: string, hint?: string) {
+    const reason = REASONS[status] ?? (status >= 500 ? "Server Error" : "Error");
+    const detail = serverMessage ? ` (${serverMessage})` : "";
+    const next = hint ?? HINTS[status] ?? (status >= 500 ? "the control plane failed; retry later" : "");
+    super(
+      `${subject(ctx)}control plane answered ${status} ${reason} to ${ctx.method} ${ctx.path} from ${ctx.host}${detail}${next ? `; ${next}` : ""}`,
+      ctx,
+      status,
+      code,
+      serverMessage,
+    );
+  }
+}
+
+export class UnauthorizedError extends HttpError {}
+export class ForbiddenError extends HttpError {}
+export class NotFoundError extends HttpError {}
+export class ConflictError extends HttpError {}
+export class ValidationError extends HttpError {}
+export class IntegrationError extends HttpError {}
+export class RateLimitedError extends HttpError {}
+export class ServerError extends HttpError {}
+
+const BY_STATUS: Record<number, typeof HttpError> = {
+  401: UnauthorizedError,
+  403: ForbiddenError,
+  404: NotFoundError,
+  409: ConflictError,
+  422: ValidationError,
+  424: IntegrationError,
+  429: RateLimitedError,
+};
+
+export function httpError(ctx: ErrorContext, status: number, serverMessage?: string, code?: string, hint?: string): HttpError {
+  const Cls = BY_STATUS[status] ?? (status >= 500 ? ServerError : HttpError);
+  return new Cls(ctx, status, serverMessage, code, hint);
+}
+
+/** No answer: connection refused or reset, DNS failure, timeout. */
+export class NetworkError extends ControlPlaneError {
+  constructor(ctx: ErrorContext, code: string, attempts: number) {
+    super(
+      `${subject(ctx)}control plane at ${ctx.host} did not answer ${ctx.method} ${ctx.path} (${describeNetworkCode(code)}) after ${attempts} attempt${attempts === 1 ? "" : "s"}; check TFY_HOST and that the control plane is reachable`,
+      ctx,
+      0,
+      code,
+    );
+  }
+}
+
+/** Refused before any request: missing or unsafe settings. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function describeNetworkCode(code: string): string {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ECONNRESET":
+    case "EPIPE":
+      return "connection reset";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "host not found";
+    case "ETIMEDOUT":
+    case "ECONNABORTED":
+      return "timed out";
+    default:
+      return code;
+  }
+}

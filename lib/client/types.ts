@@ -1,0 +1,57 @@
+/** Shapes of the control-plane API (see docs: api-contract). */
+
+export interface Subject {
+  subjectId: string;
+  subjectType: string;
+  subjectSlug?: string;
+  subjectDisplayName?: string;
+}
+
+export interface SecretVersion {
+  id: string;
+  fqn: string;
+  value?: string;
+  version: number;
+  secretId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Secret {
+  id: string;
+  fqn: string;
+  name: string;
+  secretGroupId: string;
+  value?: string;
+  createdBySubject?: Subject;
+  createdAt: string;
+  updatedAt: string;
+  secretVersions?: SecretVersion[];
+  activeDeploymentsCount?: number;
+  createdBy?: string;
+}
+
+export interface SecretGroup {
+  id: string;
+  fqn: string;
+  name: string;
+  tenantName?: string;
+  integrationId: string;
+  createdBySubject?: Subject;
+  associatedSecrets?: Secret[];
+  createdAt: string;
+  updatedAt: string;
+  createdBy?: string;
+}
+
+export interface SecretInput {
+  key: string;
+  /** Omitted in an update: keep the current value. */
+  value?: string;
+}
+
+export interface CreateGroupInput {
+  name: string;
+  integrationId: string;
+  secrets: { key: string; value: string }[];
+}

@@ -1,0 +1,114 @@
+import { Construct } from "constructs";
+import { App, AssetType, Fn, Lazy, TerraformAsset, TerraformStack, Token } from "cdktf";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { HOOK_ENV, HookOp, RemovalPolicy, recordFile } from "../shared/contract";
+import { HookKind, HookResource, selfKept } from "./hook-resource";
+
+const BUNDLE = path.join(__dirname, "..", "..", "dist", "hook", "hook.js");
+const RUNTIME_ID = "SecretGroupRuntime";
+
+export interface ReaperEntry {
+  address: string;
+  id: string;
+  name: string;
+  removalPolicy: RemovalPolicy;
+  forceDelete: boolean;
+}
+
+/**
+ * What the groups of one stack share: the hook program, shipped as an asset
+ * (so the synthesized stack runs with plain Terraform), the folder of record
+ * files, and the reaper that deletes groups removed from the code.
+ */
+export class StackRuntime extends Construct {
+  static of(scope: Construct, kind: HookKind): StackRuntime {
+    const stack = TerraformStack.of(scope);
+    const existing = stack.node.tryFindChild(RUNTIME_ID) as StackRuntime | undefined;
+    return existing ?? new StackRuntime(stack, RUNTIME_ID, kind);
+  }
+
+  private readonly staging: string;
+  private readonly asset: TerraformAsset;
+  private readonly entries: ReaperEntry[] = [];
+  private readonly names = new Map<string, string>();
+
+  private constructor(stack: TerraformStack, id: string, kind: HookKind) {
+    super(stack, id);
+    if (!fs.existsSync(BUNDLE)) {
+      throw new Error(`the secret-group hook bundle is missing at ${BUNDLE}; run "npm run build:hook" (npm ci runs it)`);
+    }
+    const bundle = fs.readFileSync(BUNDLE);
+    // Staged under the app's output folder: the asset copies it at synth, after
+    // every group of the stack has added its placeholder record.
+    this.staging = path.join(App.of(stack).outdir, ".secret-groups", stack.node.id);
+    fs.rmSync(this.staging, { recursive: true, force: true });
+    fs.mkdirSync(path.join(this.staging, "records"), { recursive: true });
+    fs.writeFileSync(path.join(this.staging, "hook.js"), bundle);
+    this.asset = new TerraformAsset(this, "hook", {
+      path: this.staging,
+      type: AssetType.DIRECTORY,
+      assetHash: crypto.createHash("sha256").update(bundle).digest("hex").slice(0, 32),
+    });
+
+    // Deleting a construct drops its resources without their destroy-time
+    // provisioners. The reaper is replaced whenever the set of groups changes;
+    // its destroy-time provisioner then sees the previous groups in `self` and
+    // the current addresses as a literal of the new configuration: the
+    // difference is exactly the groups removed from the code.
+    const addresses = Lazy.stringValue({ produce: () => JSON.stringify(this.entries.map((e) => e.address).sort()) });
+    const groups = Lazy.stringValue({
+      produce: () =>
+        Token.asString(
+          Fn.jsonencode(
+            Object.fromEntries(
+              this.entries.map((e) => [e.address, { id: e.id, name: e.name, removalPolicy: e.removalPolicy, forceDelete: e.forceDelete }]),
+            ),
+          ),
+        ),
+    });
+    new HookResource(this, "reaper", kind, {
+      replaceOn: { addresses },
+      keep: { groups },
+      provisioners: [
+        {
+          when: "destroy",
+          command: this.command("reap"),
+          environment: {
+            [HOOK_ENV.reapPrevious]: selfKept(kind, "groups"),
+            [HOOK_ENV.reapCurrent]: addresses,
+          },
+        },
+      ],
+    });
+  }
+
+  /** Problems when another group of this stack already has this name. */
+  claimName(name: string, address: string): string[] {
+    const other = this.names.get(name);
+    if (other !== undefined) return [`name "${name}" is already used by the secret group at ${other} in this stack`];
+    this.names.set(name, address);
+    return [];
+  }
+
+  /**
+   * A group's record file: written empty now so that plans on a fresh machine
+   * read it, overwritten by the hook with the id the control plane assigned.
+   */
+  register(address: string): { recordPath: string } {
+    const file = `${crypto.createHash("sha256").update(address).digest("hex").slice(0, 24)}.tfstate`;
+    fs.writeFileSync(path.join(this.staging, "records", file), recordFile(null));
+    return { recordPath: `${this.asset.path}/records/${file}` };
+  }
+
+  /** Lets the reaper delete the group once it is removed from the code. */
+  track(entry: ReaperEntry): void {
+    this.entries.push(entry);
+  }
+
+  /** The shell command that runs the hook program for an operation. */
+  command(op: HookOp): string {
+    return `node ${this.asset.path}/hook.js ${op}`;
+  }
+}

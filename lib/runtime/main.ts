@@ -1,0 +1,42 @@
+/**
+ * Entry point of the bundled hook program: `node hook.js <op>`. Everything it
+ * prints goes through one Redactor that knows the token and every value.
+ */
+import { ControlPlaneClient, ControlPlaneError, ConfigError, Redactor } from "../client";
+import { ENV_API_KEY, HOOK_ENV, HookOp, OPS } from "../shared/contract";
+import { HookContext, HookError, OPERATIONS } from "./ops";
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const op = argv[2] as HookOp;
+  const redactor = new Redactor([env[ENV_API_KEY]]);
+  const print = (line: string) => process.stderr.write(`${redactor.redact(line)}\n`);
+  if (!OPS.includes(op)) {
+    print(`usage: hook.js <${OPS.join("|")}>`);
+    return 2;
+  }
+  let client: ControlPlaneClient | undefined;
+  const ctx: HookContext = {
+    env,
+    redactor,
+    say: print,
+    client: () => (client ??= new ControlPlaneClient({ redactor, log: env.TFYSG_DEBUG ? print : undefined })),
+  };
+  try {
+    await OPERATIONS[op](ctx);
+    return 0;
+  } catch (err) {
+    print(describe(err, env[HOOK_ENV.name]));
+    return 1;
+  }
+}
+
+function describe(err: unknown, name: string | undefined): string {
+  const prefix = name ? `secret group "${name}": ` : "";
+  if (err instanceof HookError || err instanceof ControlPlaneError) return err.message;
+  if (err instanceof ConfigError) return `${prefix}${err.message}`;
+  return `${prefix}unexpected error in the hook: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+main(process.argv, process.env).then((code) => {
+  process.exitCode = code;
+});
