@@ -1,4 +1,5 @@
-export { SecretGroup, SecretGroupProps } from "./construct/secret-group";
+export { SecretGroup } from "./construct/secret-group";
+export type { SecretGroupProps } from "./construct/secret-group";
 export { SecretValue } from "./construct/secret-value";
-export { HookKind } from "./construct/hook-resource";
-export { RemovalPolicy } from "./shared/contract";
+export type { HookKind } from "./construct/hook-resource";
+export type { RemovalPolicy } from "./shared/contract";
