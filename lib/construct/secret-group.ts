@@ -141,7 +141,7 @@ export class SecretGroup extends Construct {
       path: recordPath,
       defaults: Object.fromEntries(RECORD_OUTPUTS.map((k) => [k, ""])),
     });
-    record.addOverride("depends_on", [create.resource.fqn]);
+    record.addOverride("depends_on", [`${create.resource.terraformResourceType}.${create.resource.friendlyUniqueId}`]);
 
     const holder = new HookResource(this, "id", kind, {
       replaceOn: { create: create.id },

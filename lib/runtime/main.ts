@@ -8,7 +8,7 @@ import { HookContext, HookError, OPERATIONS } from "./ops";
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const op = argv[2] as HookOp;
-  const redactor = new Redactor([env[ENV_API_KEY]]);
+  const redactor = new Redactor([env[ENV_API_KEY]]).allow(env[HOOK_ENV.name] ?? "");
   const print = (line: string) => process.stderr.write(`${redactor.redact(line)}\n`);
   if (!OPS.includes(op)) {
     print(`usage: hook.js <${OPS.join("|")}>`);

@@ -33,6 +33,10 @@ describe("Redactor", () => {
     const r = new Redactor(["secret-one", "secret-one-longer", undefined]);
     expect(r.redact("a secret-one-longer b secret-one")).toBe("a [REDACTED] b [REDACTED]");
   });
+  it("keeps allowed public words readable", () => {
+    const r = new Redactor(["payments"]).allow("payments-db");
+    expect(r.redact('group "payments-db" has payments')).toBe('group "payments-db" has [REDACTED]');
+  });
   it("leaves values too short to scrub without mangling text", () => {
     expect(new Redactor(["ab"]).redact("ab cd")).toBe("ab cd");
   });
