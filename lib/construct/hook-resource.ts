@@ -8,6 +8,7 @@ export interface Provisioner {
   command: string;
   environment?: Record<string, string>;
   when?: "destroy";
+  onFailure?: "continue" | "fail";
 }
 
 export interface HookResourceProps {

@@ -79,6 +79,7 @@ export class SecretGroup extends Construct {
     const secrets = isPlainObject(props.secrets) ? props.secrets : {};
     this.keys = Object.keys(secrets);
     const specs: SecretSpec[] = [];
+    let hasEphemeral = false;
     const values: Record<string, string> = {};
     const digestParts: string[] = [`version=${props.secretsVersion ?? ""}`];
     for (const key of this.keys) {
@@ -101,6 +102,7 @@ export class SecretGroup extends Construct {
         );
       } else {
         values[`${HOOK_ENV.valuePrefix}${index}`] = variableExpression(source.variable);
+        hasEphemeral ||= source.ephemeral;
         digestParts.push(
           source.ephemeral
             ? `${key}=ephemeral:${source.variable.friendlyUniqueId}`
@@ -115,6 +117,7 @@ export class SecretGroup extends Construct {
       : Token.asString(Fn.sha256(Fn.join("\n", digestParts)));
     const visibleDigest = Token.isUnresolved(digest) ? Token.asString(Fn.nonsensitive(digest)) : digest;
 
+    const report = hasEphemeral ? `${recordPath}.error` : undefined;
     const group = {
       [HOOK_ENV.name]: props.name,
       [HOOK_ENV.integrationId]: props.integrationId,
@@ -127,12 +130,7 @@ export class SecretGroup extends Construct {
     // Identity: a new name or integration is a new group.
     const create = new HookResource(this, "create", kind, {
       replaceOn: { name: props.name, integrationId: props.integrationId },
-      provisioners: [
-        {
-          command: runtime.command("create"),
-          environment: { ...group, [HOOK_ENV.adopt]: String(props.adoptExisting === true) },
-        },
-      ],
+      provisioners: runtime.provisioners("create", { ...group, [HOOK_ENV.adopt]: String(props.adoptExisting === true) }, report),
     });
 
     // The id the hook wrote, read back after the create ran. Frozen in the state
@@ -166,7 +164,7 @@ export class SecretGroup extends Construct {
     // Content: new values are one PUT to the same group, never a new group.
     new HookResource(this, "update", kind, {
       replaceOn: { digest, keys: this.keys.join(",") },
-      provisioners: [{ command: runtime.command("update"), environment: { ...group, [HOOK_ENV.groupId]: this.groupId } }],
+      provisioners: runtime.provisioners("update", { ...group, [HOOK_ENV.groupId]: this.groupId }, report),
       dependsOn: [holder.resource],
     });
 

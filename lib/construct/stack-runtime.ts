@@ -4,7 +4,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { HOOK_ENV, HookOp, RemovalPolicy, recordFile } from "../shared/contract";
-import { HookKind, HookResource, selfKept } from "./hook-resource";
+import { HookKind, HookResource, Provisioner, selfKept } from "./hook-resource";
 
 const BUNDLE = path.join(__dirname, "..", "..", "dist", "hook", "hook.js");
 const RUNTIME_ID = "SecretGroupRuntime";
@@ -110,5 +110,19 @@ export class StackRuntime extends Construct {
   /** The shell command that runs the hook program for an operation. */
   command(op: HookOp): string {
     return `node ${this.asset.path}/hook.js ${op}`;
+  }
+
+  /**
+   * The provisioners of a create-time operation. When the environment holds an
+   * ephemeral value Terraform hides the hook's output, errors included; the
+   * hook then also writes its error to a report file, and a second
+   * provisioner, free of ephemeral values, prints it and fails the resource.
+   */
+  provisioners(op: HookOp, environment: Record<string, string>, report: string | undefined): Provisioner[] {
+    if (!report) return [{ command: this.command(op), environment }];
+    return [
+      { command: this.command(op), environment: { ...environment, [HOOK_ENV.report]: report }, onFailure: "continue" },
+      { command: `if [ -f ${report} ]; then cat ${report} >&2; rm -f ${report}; exit 1; fi` },
+    ];
   }
 }

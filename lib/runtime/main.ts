@@ -3,7 +3,8 @@
  * prints goes through one Redactor that knows the token and every value.
  */
 import { ControlPlaneClient, ControlPlaneError, ConfigError, Redactor } from "../client";
-import { ENV_API_KEY, HOOK_ENV, HookOp, OPS } from "../shared/contract";
+import * as fs from "fs";
+import { ENV_API_KEY, ENV_DEBUG, HOOK_ENV, HookOp, OPS } from "../shared/contract";
 import { HookContext, HookError, OPERATIONS } from "./ops";
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -19,13 +20,16 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     env,
     redactor,
     say: print,
-    client: () => (client ??= new ControlPlaneClient({ redactor, log: env.TFYSG_DEBUG ? print : undefined })),
+    client: () => (client ??= new ControlPlaneClient({ redactor, log: env[ENV_DEBUG] ? print : undefined })),
   };
   try {
     await OPERATIONS[op](ctx);
     return 0;
   } catch (err) {
-    print(describe(err, env[HOOK_ENV.name]));
+    const message = redactor.redact(describe(err, env[HOOK_ENV.name]));
+    print(message);
+    const report = env[HOOK_ENV.report];
+    if (report) fs.writeFileSync(report, `${message}\n`);
     return 1;
   }
 }

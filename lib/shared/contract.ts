@@ -8,6 +8,9 @@
 export const ENV_HOST = "TFY_HOST";
 export const ENV_API_KEY = "TFY_API_KEY";
 
+/** Set to 1 to have the hook print a line per API request (no bodies, no values). */
+export const ENV_DEBUG = "TFYSG_DEBUG";
+
 /** Hook operations: the first argument of the hook program. */
 export const OPS = ["create", "update", "delete", "reap"] as const;
 export type HookOp = (typeof OPS)[number];
@@ -27,6 +30,12 @@ export const HOOK_ENV = {
   groupId: "TFYSG_GROUP_ID",
   /** Path, relative to the stack directory, of this group's record file. */
   record: "TFYSG_RECORD",
+  /**
+   * Where to also write the failure message. Terraform suppresses a
+   * provisioner's output when its config holds an ephemeral value, so a
+   * second provisioner without one prints the message from this file.
+   */
+  report: "TFYSG_REPORT",
   adopt: "TFYSG_ADOPT",
   removalPolicy: "TFYSG_REMOVAL_POLICY",
   forceDelete: "TFYSG_FORCE_DELETE",
