@@ -1,0 +1,142 @@
+/** The secret-groups API: request shapes in, store operations, contract shapes out. */
+import { ApiError, badRequest } from "./errors";
+import { asObject, kindOf, optional, required, type Obj } from "./input";
+import type { Context, Route } from "./router";
+import { groupFqn, renderGroup, renderSecret } from "./shapes";
+import type { GroupRecord, Store } from "./store";
+
+export interface Operation {
+  /** Writes are refused to read-only tokens. */
+  write: boolean;
+  run(ctx: Context): unknown;
+}
+
+const read = (run: Operation["run"]): Operation => ({ write: false, run });
+const write = (run: Operation["run"]): Operation => ({ write: true, run });
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
+  const group = (g: GroupRecord, withValues: boolean) => ({ data: renderGroup(tenant, g, withValues) });
+
+  return [
+    {
+      path: "/api/svc/v1/secret-groups",
+      methods: {
+        GET: read(({ query }) => {
+          const { limit, offset } = paging(fromQuery(query, "limit"), fromQuery(query, "offset"));
+          const fqn = query.get("fqn");
+          // Names are lowercase by rule, so this makes the search case-insensitive.
+          const search = query.get("search")?.toLowerCase();
+          const found = store
+            .all()
+            .filter((g) => fqn === null || groupFqn(tenant, g.name) === fqn)
+            .filter((g) => search === undefined || g.name.includes(search));
+          return page(found.map((g) => renderGroup(tenant, g, false)), limit, offset);
+        }),
+        POST: write(({ body }) => {
+          const b = asObject(body());
+          const name = required(b, "name", "string");
+          const integrationId = required(b, "integrationId", "string");
+          const secrets = secretItems(b).map(([item, where]) => ({
+            key: required(item, "key", "string", where),
+            value: required(item, "value", "string", where),
+          }));
+          return group(store.create(name, integrationId, secrets), true);
+        }),
+        PUT: write(({ body }) => {
+          const b = asObject(body());
+          const manifest = required(b, "manifest", "object");
+          const dryRun = optional(b, "dryRun", "boolean") ?? false;
+          const type = required(manifest, "type", "string", "manifest");
+          const name = required(manifest, "name", "string", "manifest");
+          const integrationFqn = required(manifest, "integration_fqn", "string", "manifest");
+          // Shape-checked only: with a single local user, collaborators grant nothing.
+          optional(manifest, "collaborators", "array", "manifest");
+          if (type !== "secret-group") {
+            throw new ApiError(422, `manifest.type must be "secret-group", got ${JSON.stringify(type)}`, "VALIDATION_FAILED");
+          }
+          return group(store.applyManifest(name, integrationFqn, dryRun), false);
+        }),
+      },
+    },
+    {
+      path: "/api/svc/v1/secret-groups/:id",
+      methods: {
+        GET: read(({ params }) => group(store.group(params.id), false)),
+        PUT: write(({ params, body }) => {
+          store.group(params.id); // an unknown id is a 404 whatever the body
+
+          const secrets = secretItems(asObject(body())).map(([item, where]) => ({
+            key: required(item, "key", "string", where),
+            value: optional(item, "value", "string", where),
+          }));
+          return group(store.update(params.id, secrets), true);
+        }),
+        DELETE: write(({ params, query }) => {
+          store.delete(params.id, flag(query, "forceDelete"));
+          return {};
+        }),
+      },
+    },
+    {
+      path: "/api/svc/v1/secrets",
+      methods: {
+        // A list, sent as POST: reading only.
+        POST: read(({ body }) => {
+          const b = asObject(body());
+          const groupId = required(b, "secretGroupId", "string");
+          const withValue = optional(b, "withValue", "boolean") ?? false;
+          const { limit, offset } = paging(optional(b, "limit", "number"), optional(b, "offset", "number"));
+          const g = store.group(groupId);
+          return page(g.secrets.map((s) => renderSecret(tenant, g, s, withValue)), limit, offset);
+        }),
+      },
+    },
+    {
+      path: "/api/svc/v1/secrets/:id",
+      methods: {
+        GET: read(({ params }) => {
+          const { group: g, secret } = store.secret(params.id);
+          return { data: renderSecret(tenant, g, secret, true) };
+        }),
+      },
+    },
+  ];
+}
+
+/** Each element of body.secrets, checked to be an object, with its place for messages. */
+function secretItems(body: Obj): [Obj, string][] {
+  return required(body, "secrets", "array").map((item, i) => {
+    const where = `secrets[${i}]`;
+    if (kindOf(item) !== "object") throw badRequest(`${where} must be an object, got ${kindOf(item)}`);
+    return [item as Obj, where];
+  });
+}
+
+function paging(limit = DEFAULT_LIMIT, offset = 0): { limit: number; offset: number } {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  if (!Number.isInteger(offset) || offset < 0) throw badRequest("offset must be an integer of 0 or more");
+  return { limit, offset };
+}
+
+function page<T>(items: T[], limit: number, offset: number) {
+  return { data: items.slice(offset, offset + limit), pagination: { total: items.length, offset, limit } };
+}
+
+/** A query number: undefined when absent, NaN (refused by the caller) when not plain digits. */
+function fromQuery(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null) return undefined;
+  return /^\d+$/.test(raw) ? Number(raw) : NaN;
+}
+
+function flag(query: URLSearchParams, name: string): boolean {
+  const raw = query.get(name);
+  if (raw === null || raw === "false") return false;
+  if (raw === "true") return true;
+  throw badRequest(`${name} must be true or false`);
+}

@@ -1,0 +1,101 @@
+/** The API's shapes, as the contract gives them, rendered from the stored records. */
+import { currentValue, type GroupRecord, type SecretRecord } from "./store";
+
+export interface Subject {
+  subjectId: string;
+  subjectType: "user";
+  subjectSlug: string;
+  subjectDisplayName: string;
+}
+
+export interface SecretVersion {
+  id: string;
+  fqn: string;
+  value?: string;
+  version: number;
+  secret: Record<string, never>;
+  secretId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Secret {
+  id: string;
+  fqn: string;
+  name: string;
+  secretGroupId: string;
+  value?: string;
+  createdBySubject: Subject;
+  createdAt: string;
+  updatedAt: string;
+  secretVersions: SecretVersion[];
+  activeDeploymentsCount: number;
+  createdBy: string;
+}
+
+export interface SecretGroup {
+  id: string;
+  fqn: string;
+  name: string;
+  tenantName: string;
+  createdBySubject: Subject;
+  associatedSecrets: Secret[];
+  integrationId: string;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+}
+
+// One user for everything: tokens grant access here, they are not identities,
+// and nothing derived from a token may reach a response.
+const LOCAL_USER: Subject = {
+  subjectId: "local-user",
+  subjectType: "user",
+  subjectSlug: "local-user",
+  subjectDisplayName: "Local User",
+};
+
+export function groupFqn(tenant: string, name: string): string {
+  return `${tenant}:${name}`;
+}
+
+export function renderGroup(tenant: string, group: GroupRecord, withValues: boolean): SecretGroup {
+  return {
+    id: group.id,
+    fqn: groupFqn(tenant, group.name),
+    name: group.name,
+    tenantName: tenant,
+    createdBySubject: { ...LOCAL_USER },
+    associatedSecrets: group.secrets.map((s) => renderSecret(tenant, group, s, withValues)),
+    integrationId: group.integrationId,
+    createdAt: group.createdAt,
+    updatedAt: group.updatedAt,
+    createdBy: LOCAL_USER.subjectSlug,
+  };
+}
+
+export function renderSecret(tenant: string, group: GroupRecord, secret: SecretRecord, withValues: boolean): Secret {
+  const fqn = `tfy-secret://${tenant}:${group.name}:${secret.key}`;
+  return {
+    id: secret.id,
+    fqn,
+    name: secret.key,
+    secretGroupId: group.id,
+    ...(withValues ? { value: currentValue(secret) } : {}),
+    createdBySubject: { ...LOCAL_USER },
+    createdAt: secret.createdAt,
+    updatedAt: secret.updatedAt,
+    secretVersions: secret.versions.map((v) => ({
+      id: v.id,
+      fqn: `${fqn}:${v.version}`,
+      ...(withValues ? { value: v.value } : {}),
+      version: v.version,
+      secret: {},
+      secretId: secret.id,
+      createdAt: v.createdAt,
+      updatedAt: v.createdAt,
+    })),
+    activeDeploymentsCount: secret.activeDeploymentsCount,
+    createdBy: LOCAL_USER.subjectSlug,
+  };
+}
