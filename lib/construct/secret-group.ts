@@ -154,6 +154,7 @@ export class SecretGroup extends Construct {
             [HOOK_ENV.name]: selfKept(kind, "name"),
             [HOOK_ENV.removalPolicy]: removalPolicy,
             [HOOK_ENV.forceDelete]: String(forceDelete),
+            [HOOK_ENV.record]: recordPath,
           },
         },
       ],

@@ -8,6 +8,7 @@ import { HookKind, HookResource, Provisioner, selfKept } from "./hook-resource";
 
 const BUNDLE = path.join(__dirname, "..", "..", "dist", "hook", "hook.js");
 const RUNTIME_ID = "SecretGroupRuntime";
+const RECORDS_DIR = ".secret-groups";
 
 export interface ReaperEntry {
   address: string;
@@ -19,8 +20,8 @@ export interface ReaperEntry {
 
 /**
  * What the groups of one stack share: the hook program, shipped as an asset
- * (so the synthesized stack runs with plain Terraform), the folder of record
- * files, and the reaper that deletes groups removed from the code.
+ * (so the synthesized stack runs with plain Terraform), the record files, and
+ * the reaper that deletes groups removed from the code.
  */
 export class StackRuntime extends Construct {
   static of(scope: Construct, kind: HookKind): StackRuntime {
@@ -29,8 +30,8 @@ export class StackRuntime extends Construct {
     return existing ?? new StackRuntime(stack, RUNTIME_ID, kind);
   }
 
-  private readonly staging: string;
   private readonly asset: TerraformAsset;
+  private readonly stackDir: string;
   private readonly entries: ReaperEntry[] = [];
   private readonly names = new Map<string, string>();
 
@@ -39,18 +40,12 @@ export class StackRuntime extends Construct {
     if (!fs.existsSync(BUNDLE)) {
       throw new Error(`the secret-group hook bundle is missing at ${BUNDLE}; run "npm run build:hook" (npm ci runs it)`);
     }
-    const bundle = fs.readFileSync(BUNDLE);
-    // Staged under the app's output folder: the asset copies it at synth, after
-    // every group of the stack has added its placeholder record.
-    this.staging = path.join(App.of(stack).outdir, ".secret-groups", stack.node.id);
-    fs.rmSync(this.staging, { recursive: true, force: true });
-    fs.mkdirSync(path.join(this.staging, "records"), { recursive: true });
-    fs.writeFileSync(path.join(this.staging, "hook.js"), bundle);
     this.asset = new TerraformAsset(this, "hook", {
-      path: this.staging,
-      type: AssetType.DIRECTORY,
-      assetHash: crypto.createHash("sha256").update(bundle).digest("hex").slice(0, 32),
+      path: BUNDLE,
+      type: AssetType.FILE,
+      assetHash: crypto.createHash("sha256").update(fs.readFileSync(BUNDLE)).digest("hex").slice(0, 32),
     });
+    this.stackDir = path.join(App.of(stack).outdir, "stacks", stack.node.id);
 
     // Deleting a construct drops its resources without their destroy-time
     // provisioners. The reaper is replaced whenever the set of groups changes;
@@ -93,13 +88,19 @@ export class StackRuntime extends Construct {
   }
 
   /**
-   * A group's record file: written empty now so that plans on a fresh machine
-   * read it, overwritten by the hook with the id the control plane assigned.
+   * A group's record file, in the stack folder (which synth keeps, unlike
+   * assets) so that an interrupted deploy finds what its hooks recorded. An
+   * empty one is written when there is none, so that plans on a fresh machine
+   * can read it; the hook overwrites it with the id the control plane assigned.
    */
   register(address: string): { recordPath: string } {
-    const file = `${crypto.createHash("sha256").update(address).digest("hex").slice(0, 24)}.tfstate`;
-    fs.writeFileSync(path.join(this.staging, "records", file), recordFile(null));
-    return { recordPath: `${this.asset.path}/records/${file}` };
+    const recordPath = `${RECORDS_DIR}/${crypto.createHash("sha256").update(address).digest("hex").slice(0, 24)}.tfstate`;
+    const file = path.join(this.stackDir, recordPath);
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, recordFile(null));
+    }
+    return { recordPath };
   }
 
   /** Lets the reaper delete the group once it is removed from the code. */
@@ -109,7 +110,7 @@ export class StackRuntime extends Construct {
 
   /** The shell command that runs the hook program for an operation. */
   command(op: HookOp): string {
-    return `node ${this.asset.path}/hook.js ${op}`;
+    return `node ${this.asset.path} ${op}`;
   }
 
   /**

@@ -31,6 +31,11 @@ async function create(ctx: HookContext): Promise<void> {
   const secrets = resolveSecrets(ctx, name);
   const integrationId = required(ctx.env, HOOK_ENV.integrationId);
   const client = ctx.client();
+  // If this run is killed after the POST, the next one meets its own group as
+  // a 409: the intent tells it the group is ours to take, not someone else's.
+  const intent = recordFileOf(ctx.env, ".intent");
+  const interrupted = intent !== undefined && readText(intent) === name;
+  if (intent && !interrupted) writeAtomic(intent, name);
   let group;
   try {
     group = await client.createGroup({ name, integrationId, secrets });
@@ -39,20 +44,30 @@ async function create(ctx: HookContext): Promise<void> {
     if (!(err instanceof ConflictError) || err.method !== "POST") throw err;
     const existing = await client.findGroupByName(name);
     if (!existing) throw err;
-    if (ctx.env[HOOK_ENV.adopt] !== "true") {
+    if (ctx.env[HOOK_ENV.adopt] !== "true" && !interrupted) {
       throw new HookError(
         `secret group "${name}": a group of that name already exists on the control plane (id ${existing.id}) and this stack does not manage it; set adoptExisting: true to take it over, or choose another name`,
       );
     }
     group = await client.updateGroup(existing.id, secrets, name);
-    ctx.say(`secret group "${name}": adopted existing group (id ${group.id}) and set its ${secrets.length} secrets`);
+    ctx.say(
+      interrupted
+        ? `secret group "${name}": found the group an interrupted deploy created (id ${group.id}) and set its ${secrets.length} secrets`
+        : `secret group "${name}": adopted existing group (id ${group.id}) and set its ${secrets.length} secrets`,
+    );
   }
   writeRecord(ctx.env, { id: group.id, fqn: group.fqn, digest: ctx.env[HOOK_ENV.digest] ?? "" });
+  if (intent) fs.rmSync(intent, { force: true });
 }
 
 async function update(ctx: HookContext): Promise<void> {
   const name = required(ctx.env, HOOK_ENV.name);
-  const id = required(ctx.env, HOOK_ENV.groupId);
+  const id = ctx.env[HOOK_ENV.groupId];
+  if (!id) {
+    throw new HookError(
+      `secret group "${name}": its id was lost (an interrupted deploy, and its local record is gone); run the deploy again with adoptExisting: true, or replace its create resource`,
+    );
+  }
   const digest = ctx.env[HOOK_ENV.digest] ?? "";
   const known = readRecord(ctx.env);
   // Created (or updated) with these very values in this apply: nothing to send.
@@ -82,6 +97,8 @@ async function remove(ctx: HookContext): Promise<void> {
     removalPolicy: ctx.env[HOOK_ENV.removalPolicy] === "retain" ? "retain" : "destroy",
     forceDelete: ctx.env[HOOK_ENV.forceDelete] === "true",
   });
+  const record = recordFileOf(ctx.env, "");
+  if (record && readRecord(ctx.env)?.id === id) writeAtomic(record, recordFile(null));
 }
 
 /** Deletes the groups the previous configuration held and the current one does not. */
@@ -141,23 +158,41 @@ function resolveSecrets(ctx: HookContext, name: string): { key: string; value: s
   return secrets;
 }
 
-function readRecord(env: Env): GroupRecord | null {
+/** The record file, or a file beside it with this suffix; undefined when the hook has none. */
+function recordFileOf(env: Env, suffix: string): string | undefined {
   const file = env[HOOK_ENV.record];
-  if (!file) return null;
+  return file ? `${file}${suffix}` : undefined;
+}
+
+function readText(file: string): string | undefined {
   try {
-    return parseRecordFile(fs.readFileSync(file, "utf8"));
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function readRecord(env: Env): GroupRecord | null {
+  const file = recordFileOf(env, "");
+  const text = file && readText(file);
+  if (!text) return null;
+  try {
+    return parseRecordFile(text);
   } catch {
     return null;
   }
 }
 
-/** Atomic (write then rename): a reader never sees half a record, even under parallel hooks. */
 function writeRecord(env: Env, record: GroupRecord): void {
-  const file = env[HOOK_ENV.record];
-  if (!file) return;
+  const file = recordFileOf(env, "");
+  if (file) writeAtomic(file, recordFile(record));
+}
+
+/** Write then rename: a reader never sees half a file, even under parallel hooks. */
+function writeAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, recordFile(record));
+  fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
 }
 
