@@ -1,0 +1,137 @@
+/**
+ * `npm run demo`: deploys main.ts to the local control plane with demo values
+ * and prints what now exists there (never values). Starts the control plane
+ * in-process when none answers at TFY_HOST; its data file keeps the groups
+ * between runs, so a second run has nothing to change.
+ * `npm run demo -- --destroy` tears the stack down.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ControlPlaneClient } from "../lib/client";
+import { ENV_API_KEY, ENV_HOST } from "../lib/shared/contract";
+import { startControlPlane } from "../control-plane/server";
+
+const ROOT = path.join(__dirname, "..");
+const DEFAULT_PORT = 8787;
+const DEMO_TOKEN = "dev-token";
+
+/** Stand-ins for what CI would take from its secret store. */
+const DEMO_VALUES: Record<string, string> = {
+  PAYMENTS_DB_USER: "payments_app",
+  TF_VAR_payments_db_password: "demo-db-password-change-me",
+  STRIPE_SECRET_KEY: "sk_test_demo_0000000000",
+  TF_VAR_stripe_webhook_secret: "whsec_demo_0000000000",
+  DATADOG_API_KEY: "dd-demo-0000000000",
+  SENTRY_DSN: "https://demo@sentry.invalid/1",
+};
+
+async function isUp(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/_emulator/health`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The local control plane's request log (methods and paths only); undefined for a real one. */
+async function requestLog(url: string): Promise<{ method: string }[] | undefined> {
+  try {
+    const res = await fetch(`${url}/_emulator/requests`, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? ((await res.json()) as { method: string }[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function cdktf(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const bin = path.join(ROOT, "node_modules", ".bin", "cdktf");
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { cwd: ROOT, env, stdio: "inherit" });
+    child.on("error", reject);
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+}
+
+/** Terraform settings for a machine that reaches no registry: our own CLI config, no phone-home. */
+function terraformEnv(): NodeJS.ProcessEnv {
+  const rc = path.join(ROOT, ".control-plane", "terraformrc");
+  fs.mkdirSync(path.dirname(rc), { recursive: true });
+  if (!fs.existsSync(rc)) fs.writeFileSync(rc, "");
+  const current = process.env.TF_CLI_CONFIG_FILE;
+  return { TF_CLI_CONFIG_FILE: current && fs.existsSync(current) ? current : rc, CHECKPOINT_DISABLE: "1" };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+async function main(): Promise<number> {
+  const destroy = process.argv.includes("--destroy");
+  const environment = process.env.ENVIRONMENT ?? "dev";
+  const port = Number(process.env.TFY_EMULATOR_PORT ?? DEFAULT_PORT);
+  const host = process.env[ENV_HOST] ?? `http://127.0.0.1:${port}`;
+  const apiKey = process.env[ENV_API_KEY] ?? DEMO_TOKEN;
+
+  let started: Awaited<ReturnType<typeof startControlPlane>> | undefined;
+  if (!(await isUp(host))) {
+    if (process.env[ENV_HOST]) {
+      console.error(`demo: no control plane answers at ${host} (${ENV_HOST}); start one with "npm run control-plane" or unset ${ENV_HOST}`);
+      return 1;
+    }
+    const dataFile = process.env.TFY_EMULATOR_DATA ?? path.join(ROOT, ".control-plane", "data.json");
+    started = await startControlPlane({ port, tokens: [apiKey], dataFile });
+    console.log(`demo: started a local control plane at ${started.url} (data in ${path.relative(ROOT, dataFile) || dataFile})`);
+  } else {
+    console.log(`demo: using the control plane at ${host}`);
+  }
+
+  try {
+    const env = { ...process.env, ...DEMO_VALUES, ...filterSet(process.env, DEMO_VALUES), ...terraformEnv(), [ENV_HOST]: host, [ENV_API_KEY]: apiKey, ENVIRONMENT: environment };
+    const before = await requestLog(host);
+    const code = await cdktf([destroy ? "destroy" : "deploy", "--auto-approve"], env);
+    if (code !== 0) {
+      console.error(`demo: cdktf ${destroy ? "destroy" : "deploy"} failed (exit ${code})`);
+      return code;
+    }
+    const after = await requestLog(host);
+    if (before && after) {
+      const sent = after.slice(before.length);
+      const byMethod = new Map<string, number>();
+      for (const r of sent) byMethod.set(r.method, (byMethod.get(r.method) ?? 0) + 1);
+      console.log(
+        sent.length === 0
+          ? "\ndemo: this run sent no request to the control plane: nothing to change"
+          : `\ndemo: this run sent ${sent.length} request(s) to the control plane: ${[...byMethod].map(([m, n]) => `${m} ${n}`).join(", ")}`,
+      );
+    }
+    const client = new ControlPlaneClient({ host, apiKey });
+    const groups = (await client.listGroups({ search: `${environment}-` })).filter((g) => g.name.startsWith(`${environment}-`));
+    console.log(`\nSecret groups of environment "${environment}" on ${host}:`);
+    if (groups.length === 0) {
+      console.log("(none)");
+    } else {
+      const rows = [["GROUP", "ID", "FQN", "KEYS"]];
+      for (const g of groups) rows.push([g.name, g.id, g.fqn, (g.associatedSecrets ?? []).map((s) => s.name).join(", ")]);
+      console.log(table(rows));
+    }
+    return 0;
+  } finally {
+    await started?.close();
+  }
+}
+
+/** Values the user set themselves win over the demo's stand-ins. */
+function filterSet(env: NodeJS.ProcessEnv, keys: Record<string, string>): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.keys(keys).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err) => {
+    console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);
