@@ -2,7 +2,9 @@
  * Entry point of the bundled hook program: `node hook.js <op>`. Everything it
  * prints goes through one Redactor that knows the token and every value.
  */
-import { ControlPlaneClient, ControlPlaneError, ConfigError, Redactor } from "../client";
+import type { ControlPlaneClient } from "../client/client";
+import { ConfigError, ControlPlaneError } from "../client/errors";
+import { Redactor } from "../client/redact";
 import * as fs from "fs";
 import { ENV_API_KEY, ENV_DEBUG, HOOK_ENV, HookOp, OPS } from "../shared/contract";
 import { HookContext, HookError, OPERATIONS } from "./ops";
@@ -20,7 +22,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     env,
     redactor,
     say: print,
-    client: () => (client ??= new ControlPlaneClient({ redactor, log: env[ENV_DEBUG] ? print : undefined })),
+    // Loaded on first use: runs that send nothing (an update right after its
+    // create, a retained delete) skip loading axios.
+    client: () => {
+      const { ControlPlaneClient: Client } = require("../client/client") as typeof import("../client/client");
+      return (client ??= new Client({ redactor, log: env[ENV_DEBUG] ? print : undefined }));
+    },
   };
   try {
     await OPERATIONS[op](ctx);

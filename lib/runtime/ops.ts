@@ -6,7 +6,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ConflictError, ControlPlaneClient, NotFoundError, Redactor } from "../client";
+import type { ControlPlaneClient } from "../client/client";
+import { ConflictError, NotFoundError } from "../client/errors";
+import { Redactor } from "../client/redact";
 import { GroupRecord, HOOK_ENV, HookOp, ReapEntry, SecretSpec, parseRecordFile, recordFile } from "../shared/contract";
 import { secretValueProblems } from "../shared/rules";
 
