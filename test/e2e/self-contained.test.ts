@@ -1,0 +1,55 @@
+/**
+ * 12. A synthesized stack runs with plain Terraform: copied anywhere, without
+ * cdktf, node_modules or this checkout, `terraform init && terraform apply`
+ * creates the group and `terraform destroy` deletes it.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { SecretGroup, SecretValue } from "../../lib";
+import { ControlPlane } from "../../control-plane/server";
+import { Project, TOKEN, apiClient, controlPlane, run, terraformEnv } from "../support/harness";
+
+describe("12. self-contained stack", () => {
+  let cp: ControlPlane;
+  let project: Project;
+  let elsewhere: string;
+  beforeAll(async () => {
+    cp = await controlPlane();
+    project = new Project(cp, "portable");
+    elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-portable-"));
+  });
+  afterAll(async () => {
+    await cp.close();
+    project.cleanup();
+    fs.rmSync(elsewhere, { recursive: true, force: true });
+  });
+
+  it("applies and destroys from a copy of cdktf.out/stacks/<stack> with plain terraform", async () => {
+    project.synth((stack) => {
+      new SecretGroup(stack, "edge", {
+        name: "edge-tls",
+        integrationId: "int-vault",
+        secrets: { TLS_KEY: SecretValue.fromEnv("EDGE_TLS_KEY") },
+      });
+    });
+    const copy = path.join(elsewhere, "stack");
+    fs.cpSync(project.stackDir, copy, { recursive: true });
+    const json = fs.readFileSync(path.join(copy, "cdk.tf.json"), "utf8");
+    expect(json).not.toContain(project.dir);
+    expect(json).not.toContain(path.join(__dirname, "..", ".."));
+
+    // State next to the copy, as a user moving the folder would have it.
+    const env = { ...terraformEnv(), TFY_HOST: cp.url, TFY_API_KEY: TOKEN, EDGE_TLS_KEY: "tls-key-value-1", PATH: "/usr/local/bin:/usr/bin:/bin" };
+    const tf = (...args: string[]) => run("terraform", [...args, "-no-color"], { cwd: copy, env });
+    expect((await tf("init", "-input=false", "-backend-config=path=terraform.tfstate")).code).toBe(0);
+    const apply = await tf("apply", "-auto-approve", "-input=false");
+    expect(apply.output).toContain('secret group "edge-tls": created');
+    expect(apply.code).toBe(0);
+    const group = (await apiClient(cp).findGroupByName("edge-tls"))!;
+    const secrets = await apiClient(cp).listSecrets(group.id, { withValue: true });
+    expect(secrets.map((s) => [s.name, s.value])).toEqual([["TLS_KEY", "tls-key-value-1"]]);
+    expect((await tf("destroy", "-auto-approve", "-input=false")).code).toBe(0);
+    expect(await apiClient(cp).findGroupByName("edge-tls")).toBeUndefined();
+  });
+});
