@@ -47,6 +47,9 @@ async function create(ctx: HookContext): Promise<void> {
     const existing = await client.findGroupByName(name);
     if (!existing) throw err;
     if (ctx.env[HOOK_ENV.adopt] !== "true" && !interrupted) {
+      // The name was taken before our POST: left behind, the intent would make
+      // the next run take this group for one it created.
+      if (intent) fs.rmSync(intent, { force: true });
       throw new HookError(
         `secret group "${name}": a group of that name already exists on the control plane (id ${existing.id}) and this stack does not manage it; set adoptExisting: true to take it over, or choose another name`,
       );
