@@ -46,7 +46,11 @@ async function create(ctx: HookContext): Promise<void> {
     if (!(err instanceof ConflictError) || err.method !== "POST") throw err;
     const existing = await client.findGroupByName(name);
     if (!existing) throw err;
-    if (ctx.env[HOOK_ENV.adopt] !== "true" && !interrupted) {
+    // Also ours when this group's record holds its id: the hook finished but
+    // the state never learned it (a kill before terraform saved it, or a
+    // backend that saves the state only now and then).
+    const ours = interrupted || readRecord(ctx.env)?.id === existing.id;
+    if (ctx.env[HOOK_ENV.adopt] !== "true" && !ours) {
       // The name was taken before our POST: left behind, the intent would make
       // the next run take this group for one it created.
       if (intent) fs.rmSync(intent, { force: true });
@@ -56,7 +60,7 @@ async function create(ctx: HookContext): Promise<void> {
     }
     group = await client.updateGroup(existing.id, secrets, name);
     ctx.say(
-      interrupted
+      ours
         ? `secret group "${name}": found the group an interrupted deploy created (id ${group.id}) and set its ${secrets.length} secrets`
         : `secret group "${name}": adopted existing group (id ${group.id}) and set its ${secrets.length} secrets`,
     );
