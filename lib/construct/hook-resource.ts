@@ -1,5 +1,14 @@
 import { Construct } from "constructs";
-import { DataResource, ITerraformDependable, TerraformResource, Token } from "cdktf";
+import {
+  ITerraformDependable,
+  TerraformMetaArguments,
+  TerraformResource,
+  Token,
+  anyToHclTerraform,
+  anyToTerraform,
+  hashMapper,
+  hashMapperHcl,
+} from "cdktf";
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 
 export type HookKind = "terraform_data" | "null_resource";
@@ -38,7 +47,7 @@ export class HookResource extends Construct {
     const provisioners = props.provisioners.map((p) => ({ type: "local-exec" as const, ...p }));
     const keep = props.keep ?? {};
     if (kind === "terraform_data") {
-      this.resource = new DataResource(this, "hook", {
+      this.resource = new TerraformData(this, "hook", {
         triggersReplace: props.replaceOn,
         input: Object.keys(keep).length ? keep : undefined,
         lifecycle: props.freezeKept ? { ignoreChanges: ["input"] } : undefined,
@@ -64,6 +73,36 @@ export class HookResource extends Construct {
   kept(key: string): string {
     const attr = this.kind === "terraform_data" ? `output.${key}` : `triggers.${key}`;
     return Token.asString(this.resource.interpolationForAttribute(attr));
+  }
+}
+
+/**
+ * Terraform's built-in `terraform_data`. cdktf's own DataResource class checks
+ * the Terraform version at synth by running `terraform version` once per
+ * resource: with four per group, most of a large stack's synth time. Terraform
+ * itself refuses `terraform_data` below 1.4 with a clear error.
+ */
+class TerraformData extends TerraformResource {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly config: TerraformMetaArguments & { input?: Record<string, string>; triggersReplace: Record<string, string> },
+  ) {
+    super(scope, id, { terraformResourceType: "terraform_data", ...config });
+  }
+
+  protected synthesizeAttributes(): Record<string, unknown> {
+    return {
+      input: hashMapper(anyToTerraform)(this.config.input),
+      triggers_replace: hashMapper(anyToTerraform)(this.config.triggersReplace),
+    };
+  }
+
+  protected synthesizeHclAttributes(): Record<string, unknown> {
+    return {
+      input: hashMapperHcl(anyToHclTerraform)(this.config.input),
+      triggers_replace: hashMapperHcl(anyToHclTerraform)(this.config.triggersReplace),
+    };
   }
 }
 
