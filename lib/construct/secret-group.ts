@@ -128,18 +128,29 @@ export class SecretGroup extends Construct {
     };
 
     // Identity: a new name or integration is a new group.
+    const createEnv = { ...group, [HOOK_ENV.adopt]: String(props.adoptExisting === true) };
     const create = new HookResource(this, "create", kind, {
       replaceOn: { name: props.name, integrationId: props.integrationId },
-      provisioners: runtime.provisioners("create", { ...group, [HOOK_ENV.adopt]: String(props.adoptExisting === true) }, report),
+      provisioners: runtime.provisioners("create", createEnv, report),
     });
 
-    // The id the hook wrote, read back after the create ran. Frozen in the state
-    // by the holder below, so a fresh machine (placeholder record) plans nothing.
+    // Terraform saves a resource before its provisioners run: a deploy killed
+    // during the create hook leaves a create that looks done and no id
+    // recorded. This step follows the create; the next deploy finds it still
+    // to do, and it finishes that create (a no-op after a complete one).
+    const resume = new HookResource(this, "resume", kind, {
+      replaceOn: { create: create.id },
+      provisioners: runtime.provisioners("resume", createEnv, report),
+    });
+
+    // The id the hook wrote, read back after the create and its resume ran.
+    // Frozen in the state by the holder below, so a fresh machine (placeholder
+    // record) plans nothing.
     const record = new DataTerraformRemoteStateLocal(this, "record", {
       path: recordPath,
       defaults: Object.fromEntries(RECORD_OUTPUTS.map((k) => [k, ""])),
     });
-    record.addOverride("depends_on", [`${create.resource.terraformResourceType}.${create.resource.friendlyUniqueId}`]);
+    record.addOverride("depends_on", [`${resume.resource.terraformResourceType}.${resume.resource.friendlyUniqueId}`]);
 
     const holder = new HookResource(this, "id", kind, {
       replaceOn: { create: create.id },

@@ -26,7 +26,7 @@ export interface HookContext {
 /** An error whose message is complete and safe to print as is. */
 export class HookError extends Error {}
 
-export const OPERATIONS: Record<HookOp, (ctx: HookContext) => Promise<void>> = { create, update, delete: remove, reap };
+export const OPERATIONS: Record<HookOp, (ctx: HookContext) => Promise<void>> = { create, resume, update, delete: remove, reap };
 
 async function create(ctx: HookContext): Promise<void> {
   const name = required(ctx.env, HOOK_ENV.name);
@@ -67,6 +67,18 @@ async function create(ctx: HookContext): Promise<void> {
   }
   writeRecord(ctx.env, { id: group.id, fqn: group.fqn, digest: ctx.env[HOOK_ENV.digest] ?? "" });
   if (intent) fs.rmSync(intent, { force: true });
+}
+
+/**
+ * Runs right after the create resource. Terraform saves a resource before its
+ * provisioners run, so a deploy killed during the create hook leaves a create
+ * that looks done while its record holds no id; the next deploy runs this
+ * step, which never ran, and it finishes that create. Otherwise the record
+ * holds the id: nothing to do, no request.
+ */
+async function resume(ctx: HookContext): Promise<void> {
+  if (!recordFileOf(ctx.env, "") || readRecord(ctx.env)) return;
+  await create(ctx);
 }
 
 async function update(ctx: HookContext): Promise<void> {

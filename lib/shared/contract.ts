@@ -12,7 +12,7 @@ export const ENV_API_KEY = "TFY_API_KEY";
 export const ENV_DEBUG = "TFYSG_DEBUG";
 
 /** Hook operations: the first argument of the hook program. */
-export const OPS = ["create", "update", "delete", "reap"] as const;
+export const OPS = ["create", "resume", "update", "delete", "reap"] as const;
 export type HookOp = (typeof OPS)[number];
 
 /** Environment variables the construct sets on each provisioner and the runtime reads. */
