@@ -4,7 +4,7 @@
  * made with the faults cleared, through the API itself.
  */
 import { ControlPlane, startControlPlane } from "../control-plane/server";
-import { ClientOptions, ControlPlaneClient, SecretGroup, UnauthorizedError } from "../lib/client";
+import { ClientOptions, ControlPlaneClient, NetworkError, SecretGroup, UnauthorizedError } from "../lib/client";
 
 const TOKEN = "faults-token-5b3e71";
 const NO_FAULTS = { failRate: 0, rateLimitEvery: 0, dropRate: 0, latencyMs: 0 };
@@ -155,6 +155,22 @@ describe("the client against a faulty control plane", () => {
     await expect(wrong.listGroups()).rejects.toBeInstanceOf(UnauthorizedError);
     expect(cp.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 401", "PUT 401", "DELETE 401", "GET 401"]);
     expect(await client(cp).listGroups()).toEqual([]);
+  });
+
+  it("a create against a control plane that is down is sent again as is, then fails naming the group and the host", async () => {
+    const url = cp.url;
+    await cp.close();
+    const lines: string[] = [];
+    const err = await client(cp, { maxAttempts: 3, log: (l) => lines.push(l) })
+      .createGroup({ name: "orders-db", integrationId: "int-vault", secrets: [{ key: "K", value: "v-123456" }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as Error).message).toBe(
+      `secret group "orders-db": control plane at ${url} did not answer POST /api/svc/v1/secret-groups (connection refused) after 3 attempts; check TFY_HOST and that the control plane is reachable`,
+    );
+    // Refused means never sent: no look-up by name between the attempts.
+    expect(lines.filter((l) => l.includes("-> no answer")).map((l) => l.split(" ")[0])).toEqual(["POST", "POST", "POST"]);
+    cp = await startControlPlane({ port: 0, tokens: [TOKEN] });
   });
 
   it("under heavy faults, no log line, error message or error field holds a value or the token", async () => {

@@ -236,8 +236,8 @@ export class ControlPlaneClient {
   }
 
   /**
-   * Sends a call with the retry policy: 429 always retried (honouring
-   * Retry-After: the request was not processed); 5xx and lost answers retried
+   * Sends a call with the retry policy: 429 and refused connections always
+   * retried (the request was not processed); 5xx and lost answers retried
    * only when idempotent, else surfaced as LostAnswer for the caller to
    * resolve; other 4xx never retried.
    */
@@ -258,9 +258,11 @@ export class ControlPlaneClient {
 
       if (!res) {
         this.logLine(`${call.method} ${call.path} -> no answer (${netCode}) after ${ms} ms`);
-        if (!call.idempotent) throw new LostAnswer(`no answer (${netCode})`, (n) => new NetworkError(ctx, netCode!, n));
+        // A refused connection never carried the request: even a create may simply be sent again.
+        const unsent = netCode === "ECONNREFUSED";
+        if (!call.idempotent && !unsent) throw new LostAnswer(`no answer (${netCode})`, (n) => new NetworkError(ctx, netCode!, n));
         if (last) throw new NetworkError(ctx, netCode!, attempt);
-        lostEarlier = true;
+        lostEarlier ||= !unsent;
         await this.backoff(call, attempt, undefined, `no answer (${netCode})`);
         continue;
       }
