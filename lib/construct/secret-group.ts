@@ -138,7 +138,7 @@ export class SecretGroup extends Construct {
     // during the create hook leaves a create that looks done and no id
     // recorded. This step follows the create; the next deploy finds it still
     // to do, and it finishes that create (a no-op after a complete one).
-    const resume = new HookResource(this, "resume", kind, {
+    const resume = new HookResource(this, "resume-create", kind, {
       replaceOn: { create: create.id },
       provisioners: runtime.provisioners("resume", createEnv, report),
     });
@@ -174,10 +174,19 @@ export class SecretGroup extends Construct {
     this.fqn = holder.kept("fqn");
 
     // Content: new values are one PUT to the same group, never a new group.
-    new HookResource(this, "update", kind, {
+    const updateEnv = { ...group, [HOOK_ENV.groupId]: this.groupId };
+    const update = new HookResource(this, "update", kind, {
       replaceOn: { digest, keys: this.keys.join(",") },
-      provisioners: runtime.provisioners("update", { ...group, [HOOK_ENV.groupId]: this.groupId }, report),
+      provisioners: runtime.provisioners("update", updateEnv, report),
       dependsOn: [holder.resource],
+    });
+
+    // Likewise, a deploy killed during the update hook leaves new values that
+    // look sent. The update op sends nothing when the record holds this
+    // digest, so run again as a step after the update it finishes the job.
+    new HookResource(this, "resume-update", kind, {
+      replaceOn: { update: update.id },
+      provisioners: runtime.provisioners("update", updateEnv, report),
     });
 
     runtime.track({ address, id: this.groupId, name: props.name, removalPolicy, forceDelete });
