@@ -1,0 +1,351 @@
+/**
+ * Deploys through real terraform against a control plane that misbehaves:
+ * faults, a deploy or rotation killed mid-apply, a control plane that is down, bad credentials,
+ * many groups at once, and a group in use. After each, the control plane must
+ * hold exactly the desired groups: none missing, none twice, none left over.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { TerraformStack } from "cdktf";
+import { SecretGroup, SecretValue } from "../../lib";
+import { ControlPlane, startControlPlane } from "../../control-plane/server";
+import { Project, RunResult, TOKEN, apiClient, controlPlane, expectOk, run } from "../support/harness";
+
+const NO_FAULTS = { failRate: 0, rateLimitEvery: 0, dropRate: 0, latencyMs: 0 };
+
+/** Desired groups: name -> key -> value. */
+type Desired = Record<string, Record<string, string>>;
+
+function desiredGroups(n: number, prefix: string, keys = ["USER", "PASSWORD", "URL"]): Desired {
+  const d: Desired = {};
+  for (let i = 0; i < n; i++) {
+    const name = `${prefix}-${String(i).padStart(2, "0")}`;
+    d[name] = Object.fromEntries(keys.map((k) => [k, `${k.toLowerCase()}-of-${name}-v1`]));
+  }
+  return d;
+}
+
+const envName = (group: string, key: string) => `SG_${group.replace(/-/g, "_").toUpperCase()}_${key}`;
+
+/** The values reach the hook through the environment, as SecretValue.fromEnv. */
+function envOf(d: Desired): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, secrets] of Object.entries(d)) for (const [k, v] of Object.entries(secrets)) env[envName(name, k)] = v;
+  return env;
+}
+
+function appOf(d: Desired, opts: { forceDelete?: boolean } = {}) {
+  return (stack: TerraformStack) => {
+    for (const [name, secrets] of Object.entries(d)) {
+      new SecretGroup(stack, name, {
+        name,
+        integrationId: "int-vault",
+        secrets: Object.fromEntries(Object.keys(secrets).map((k) => [k, SecretValue.fromEnv(envName(name, k))])),
+        forceDelete: opts.forceDelete,
+      });
+    }
+  };
+}
+
+/** Faults off, then: the control plane holds exactly these groups with these values. Returns name -> id. */
+async function expectExactly(cp: ControlPlane, d: Desired): Promise<Map<string, string>> {
+  cp.setFaults(NO_FAULTS);
+  const client = apiClient(cp);
+  const groups = await client.listGroups();
+  // Sorted lists: a duplicate, a missing or a leftover group all show here.
+  expect(groups.map((g) => g.name).sort()).toEqual(Object.keys(d).sort());
+  for (const g of groups) {
+    const secrets = await client.listSecrets(g.id, { withValue: true });
+    expect([g.name, Object.fromEntries(secrets.map((s) => [s.name, s.value]))]).toEqual([g.name, d[g.name]]);
+  }
+  return new Map(groups.map((g) => [g.name, g.id]));
+}
+
+/** name -> id, as the id holders keep them in the state. */
+function stateIds(project: Project): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const r of project.state().resources) {
+    if (r.type !== "terraform_data") continue;
+    for (const inst of r.instances) {
+      const kept = (inst.attributes.output as { value?: { id?: string; fqn?: string; name?: string } } | null)?.value;
+      if (kept?.fqn !== undefined && kept.name !== undefined) ids.set(kept.name, kept.id ?? "");
+    }
+  }
+  return ids;
+}
+
+function sorted(m: Map<string, string>): [string, string][] {
+  return [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** An apply that may fail once under faults; the re-run must finish the job. */
+async function applyWithAtMostOneRerun(project: Project, env: NodeJS.ProcessEnv): Promise<number> {
+  const first = await project.apply(env);
+  if (first.code === 0) return 1;
+  const second = await project.apply(env);
+  if (second.code !== 0) throw new Error(`the re-run failed too.\nfirst run:\n${tail(first)}\nre-run:\n${tail(second)}`);
+  return 2;
+}
+
+function tail(res: RunResult, lines = 60): string {
+  return res.output.split("\n").slice(-lines).join("\n");
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `terraform apply` and, once `ready()` holds, SIGKILLs it with its
+ * hooks: terraform runs in its own process group, killed whole. Returns
+ * what it printed.
+ */
+async function applyKilledAfter(project: Project, env: NodeJS.ProcessEnv, ready: () => boolean): Promise<string> {
+  if (!fs.existsSync(path.join(project.stackDir, ".terraform"))) {
+    expectOk(await run("terraform", ["init", "-input=false", "-no-color"], { cwd: project.stackDir, env: project.env(env) }));
+  }
+  const child = spawn("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], {
+    cwd: project.stackDir,
+    env: { ...process.env, ...project.env(env) },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (c) => (output += c));
+  child.stderr.on("data", (c) => (output += c));
+  let exited = false;
+  const closed = new Promise<void>((r) => child.on("close", () => ((exited = true), r())));
+  while (!exited && !ready()) await sleep(20);
+  if (exited) throw new Error(`terraform ended before the kill:\n${output}`);
+  process.kill(-child.pid!, "SIGKILL");
+  await closed;
+  return output;
+}
+
+describe("reliability: deploys against a misbehaving control plane", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+  async function setup(stackName: string): Promise<{ cp: ControlPlane; project: Project }> {
+    const cp = await controlPlane();
+    const project = new Project(cp, stackName);
+    cleanups.push(() => cp.close(), () => project.cleanup());
+    return { cp, project };
+  }
+
+  it("1. a flaky control plane: 20 groups deploy, then rotate 5 and remove 3, each with at most one re-run", async () => {
+    const { cp, project } = await setup("flaky");
+    const faults = { failRate: 0.3, rateLimitEvery: 5, latencyMs: 50, dropRate: 0.05 };
+    const d = desiredGroups(20, "flaky");
+
+    cp.setFaults(faults);
+    project.synth(appOf(d), envOf(d));
+    const runs1 = await applyWithAtMostOneRerun(project, envOf(d));
+    const faulted = cp.requests().filter((r) => r.status !== 200).length;
+    const ids = await expectExactly(cp, d);
+    expect(sorted(stateIds(project))).toEqual(sorted(ids));
+
+    // Rotate one value in each of 5 groups, remove 3 groups from the code.
+    const next: Desired = structuredClone(d);
+    const rotated = Object.keys(next).slice(0, 5);
+    for (const name of rotated) next[name].PASSWORD = `password-of-${name}-v2`;
+    for (const name of Object.keys(next).slice(-3)) delete next[name];
+    cp.setFaults(faults);
+    project.synth(appOf(next), envOf(next));
+    const runs2 = await applyWithAtMostOneRerun(project, envOf(next));
+    const after = await expectExactly(cp, next);
+    expect(after.size).toBe(17);
+    // Rotations are in place: every remaining group keeps its id.
+    expect(sorted(after)).toEqual(sorted(ids).filter(([name]) => name in next));
+    expect(sorted(stateIds(project))).toEqual(sorted(after));
+    console.log(`flaky: ${faulted} faulted answers; applies needed: deploy ${runs1}, rotate+remove ${runs2}`);
+  });
+
+  it("2. a crash mid-deploy: terraform killed with its hooks, the re-run ends with exactly the desired groups", async () => {
+    const { cp, project } = await setup("crash");
+    const d = desiredGroups(20, "crash");
+    const env = envOf(d);
+    cp.setFaults({ latencyMs: 200 });
+    project.synth(appOf(d), env);
+    const output = await applyKilledAfter(project, env, () => cp.requests().filter((r) => r.method === "POST" && r.status === 200).length >= 4);
+    const before = (await apiClient(cp).listGroups()).length;
+    expect(before).toBeGreaterThanOrEqual(4);
+    expect(before).toBeLessThan(20);
+
+    // The local backend's lock is an OS lock on the state file: it died with
+    // terraform. Its lock info file stays behind, stale, and terraform takes
+    // the lock again over it: no force-unlock is needed.
+    const lockFiles = project.files().filter((f) => f.endsWith(".lock.info"));
+    expect(lockFiles.map((f) => path.relative(project.dir, f))).toEqual([".terraform.crash.tfstate.lock.info"]);
+    const rerun = await project.apply(env);
+    expectOk(rerun);
+    expect(fs.existsSync(lockFiles[0])).toBe(false);
+    // Groups whose create hook was killed after its POST are found, not created twice.
+    expect(rerun.output).toContain("found the group an interrupted deploy created");
+
+    const ids = await expectExactly(cp, d);
+    expect(sorted(stateIds(project))).toEqual(sorted(ids));
+    expect((await project.plan(env)).code).toBe(0);
+    expect(output).not.toContain("Apply complete");
+  });
+
+  it("2b. a deploy killed before terraform saved its state: the re-run takes back the groups its hooks recorded", async () => {
+    const { cp, project } = await setup("unsaved");
+    const d = desiredGroups(3, "unsaved");
+    const env = envOf(d);
+    project.synth(appOf(d), env);
+    expectOk(await project.apply(env));
+    const ids = await expectExactly(cp, d);
+    // The hooks ran and recorded their groups; the state never heard of them
+    // (a kill before terraform wrote it, or a backend that saves every 20 s).
+    fs.rmSync(project.stateFile);
+    fs.rmSync(`${project.stateFile}.backup`, { force: true });
+
+    const res = await project.apply(env);
+    expectOk(res);
+    expect(res.output).not.toContain("does not manage it");
+    expect(sorted(await expectExactly(cp, d))).toEqual(sorted(ids));
+    expect(sorted(stateIds(project))).toEqual(sorted(ids));
+  });
+
+  it("2c. the intent journal never turns a refused name into ours: a re-run refuses a foreign group again", async () => {
+    const { cp, project } = await setup("foreign");
+    const foreign = await apiClient(cp).createGroup({ name: "foreign-00", integrationId: "int-other", secrets: [{ key: "THEIRS", value: "their-value" }] });
+    const d = desiredGroups(1, "foreign");
+    const env = envOf(d);
+    project.synth(appOf(d), env);
+    for (let i = 0; i < 2; i++) {
+      const res = await project.apply(env);
+      expect(res.code).not.toBe(0);
+      expect(res.output).toContain(`a group of that name already exists on the control plane (id ${foreign.id}) and this stack does not manage it`);
+    }
+    const secrets = await apiClient(cp).listSecrets(foreign.id, { withValue: true });
+    expect(secrets.map((s) => [s.name, s.value])).toEqual([["THEIRS", "their-value"]]);
+    expect(cp.requests().filter((r) => r.method === "PUT")).toEqual([]);
+  });
+
+  it("2d. a crash mid-rotation: the re-run sends the values the killed hooks never sent", async () => {
+    const { cp, project } = await setup("rotkill");
+    const d = desiredGroups(12, "rotkill");
+    project.synth(appOf(d), envOf(d));
+    expectOk(await project.apply(envOf(d)));
+    const ids = await expectExactly(cp, d);
+
+    const next: Desired = structuredClone(d);
+    for (const name of Object.keys(next)) next[name].PASSWORD = `password-of-${name}-v2`;
+    const env = envOf(next);
+    project.synth(appOf(next), env);
+    cp.setFaults({ latencyMs: 200 });
+    const mark = cp.requests().length;
+    await applyKilledAfter(project, env, () => cp.requests().slice(mark).filter((r) => r.method === "PUT" && r.status === 200).length >= 4);
+    const rotatedAtKill = cp.requests().slice(mark).filter((r) => r.method === "PUT" && r.status === 200).length;
+    expect(rotatedAtKill).toBeLessThan(12);
+
+    cp.setFaults(NO_FAULTS);
+    // Updates killed mid-hook look done to terraform; their resume steps send the values.
+    expectOk(await project.apply(env));
+    expect(sorted(await expectExactly(cp, next))).toEqual(sorted(ids));
+    expect((await project.plan(env)).code).toBe(0);
+  });
+
+  it("3. the control plane down: a clear error naming the host, then a re-run completes once it is back", async () => {
+    // A port where a control plane was and is no more.
+    const first = await controlPlane();
+    const { port, url: host } = first;
+    await first.close();
+    const project = new Project(first, "down");
+    cleanups.push(() => project.cleanup());
+    const d = desiredGroups(3, "down");
+    const env = envOf(d);
+    project.synth(appOf(d), env);
+
+    const failed = await project.apply(env);
+    // It ends on its own, after the client's attempt budget (6 by default), for every group.
+    expect(failed.code).toBe(1);
+    for (const name of Object.keys(d)) {
+      expect(failed.output).toContain(
+        `secret group "${name}": control plane at ${host} did not answer POST /api/svc/v1/secret-groups (connection refused) after 6 attempts; check TFY_HOST`,
+      );
+    }
+
+    // Back on the same port (an empty control plane: nothing was created).
+    const cp = await startControlPlane({ port, tokens: [TOKEN] });
+    cleanups.push(() => cp.close());
+    expectOk(await project.apply(env));
+    const ids = await expectExactly(cp, d);
+    expect(sorted(stateIds(project))).toEqual(sorted(ids));
+    expect((await project.plan(env)).code).toBe(0);
+  });
+
+  it("4. credentials: no token, a wrong token, plain http to a remote host", async () => {
+    const { cp, project } = await setup("creds");
+    const d = desiredGroups(2, "creds");
+    const env = envOf(d);
+    project.synth(appOf(d), env);
+
+    const unset = await project.apply({ ...env, TFY_API_KEY: undefined });
+    expect(unset.code).not.toBe(0);
+    expect(unset.output).toContain("TFY_API_KEY is not set; set it to an API token of the control plane");
+    expect(cp.requests()).toEqual([]);
+
+    const wrong = await project.apply({ ...env, TFY_API_KEY: "wrong-token-8e1f" });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.output).toMatch(/secret group "creds-0[01]": control plane answered 401 Unauthorized .*; check TFY_API_KEY/);
+    // One request per hook run (two groups), no retry.
+    expect(cp.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 401", "POST 401"]);
+
+    const mark = cp.requests().length;
+    const plain = await project.apply({ ...env, TFY_HOST: "http://example.com" });
+    expect(plain.code).not.toBe(0);
+    expect(plain.output).toContain("refusing to send the API token over plain http to a host that is not loopback; use https://");
+    expect(cp.requests().slice(mark)).toEqual([]);
+
+    // Nothing half-done: with the right settings the same stack deploys.
+    expectOk(await project.apply(env));
+    await expectExactly(cp, d);
+  });
+
+  it.each([
+    ["default parallelism (10)", "par10", []],
+    ["-parallelism=50", "par50", ["-parallelism=50"]],
+  ])("7. 50 groups in one stack with %s: each created exactly once, every id in the state", async (_label, stackName, extra) => {
+    const { cp, project } = await setup(stackName);
+    const d = desiredGroups(50, stackName, ["TOKEN"]);
+    const env = envOf(d);
+    project.synth(appOf(d), env);
+    expectOk(await project.apply(env, extra));
+    expect(cp.requests().map((r) => `${r.method} ${r.status}`)).toEqual(Array(50).fill("POST 200"));
+    const ids = await expectExactly(cp, d);
+    const inState = stateIds(project);
+    expect(inState.size).toBe(50);
+    expect(sorted(inState)).toEqual(sorted(ids));
+  });
+
+  it("8. a group in use: destroy fails with a clear message, then succeeds with forceDelete", async () => {
+    const { cp, project } = await setup("inuse");
+    const d = desiredGroups(1, "inuse");
+    const env = envOf(d);
+    project.synth(appOf(d), env);
+    expectOk(await project.apply(env));
+    const [id] = (await expectExactly(cp, d)).values();
+    const res = await fetch(`${cp.url}/_emulator/groups/${id}/active-deployments`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ count: 1 }),
+    });
+    expect(res.status).toBe(200);
+
+    const refused = await project.destroy(env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(
+      'secret group "inuse-00": the control plane refused to delete it (409: its secrets are in use by active deployments); detach them first, or set forceDelete: true on the SecretGroup to delete anyway',
+    );
+    expect((await apiClient(cp).getGroup(id)).id).toBe(id);
+
+    project.synth(appOf(d, { forceDelete: true }), env);
+    expectOk(await project.apply(env));
+    expectOk(await project.destroy(env));
+    expect(await apiClient(cp).listGroups()).toEqual([]);
+    expect(cp.requests().filter((r) => r.method === "DELETE").map((r) => r.status)).toEqual([409, 200]);
+  });
+});
