@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { Annotations, DataTerraformRemoteStateLocal, Fn, TerraformStack, Token } from "cdktf";
 import * as crypto from "crypto";
-import { HOOK_ENV, RECORD_OUTPUTS, RemovalPolicy, SecretSpec } from "../shared/contract";
+import { HOOK_ENV, RECORD_OUTPUTS, RECORD_SHELL_TESTS, RemovalPolicy, SecretSpec } from "../shared/contract";
 import { groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../shared/rules";
 import { HookKind, HookResource, selfKept } from "./hook-resource";
 import { SecretSource, SecretValue, variableExpression } from "./secret-value";
@@ -131,7 +131,7 @@ export class SecretGroup extends Construct {
     const createEnv = { ...group, [HOOK_ENV.adopt]: String(props.adoptExisting === true) };
     const create = new HookResource(this, "create", kind, {
       replaceOn: { name: props.name, integrationId: props.integrationId },
-      provisioners: runtime.provisioners("create", createEnv, report),
+      provisioners: runtime.provisioners("create", createEnv, { report }),
     });
 
     // Terraform saves a resource before its provisioners run: a deploy killed
@@ -140,7 +140,7 @@ export class SecretGroup extends Construct {
     // to do, and it finishes that create (a no-op after a complete one).
     const resume = new HookResource(this, "resume-create", kind, {
       replaceOn: { create: create.id },
-      provisioners: runtime.provisioners("resume", createEnv, report),
+      provisioners: runtime.provisioners("resume", createEnv, { report, skipWhen: RECORD_SHELL_TESTS.hasId(recordPath) }),
     });
 
     // The id the hook wrote, read back after the create and its resume ran.
@@ -175,9 +175,10 @@ export class SecretGroup extends Construct {
 
     // Content: new values are one PUT to the same group, never a new group.
     const updateEnv = { ...group, [HOOK_ENV.groupId]: this.groupId };
+    const sent = RECORD_SHELL_TESTS.holdsDigest(recordPath);
     const update = new HookResource(this, "update", kind, {
       replaceOn: { digest, keys: this.keys.join(",") },
-      provisioners: runtime.provisioners("update", updateEnv, report),
+      provisioners: runtime.provisioners("update", updateEnv, { report, skipWhen: sent }),
       dependsOn: [holder.resource],
     });
 
@@ -186,7 +187,7 @@ export class SecretGroup extends Construct {
     // digest, so run again as a step after the update it finishes the job.
     new HookResource(this, "resume-update", kind, {
       replaceOn: { update: update.id },
-      provisioners: runtime.provisioners("update", updateEnv, report),
+      provisioners: runtime.provisioners("update", updateEnv, { report, skipWhen: sent }),
     });
 
     runtime.track({ address, id: this.groupId, name: props.name, removalPolicy, forceDelete });

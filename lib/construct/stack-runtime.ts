@@ -114,15 +114,19 @@ export class StackRuntime extends Construct {
   }
 
   /**
-   * The provisioners of a create-time operation. When the environment holds an
-   * ephemeral value Terraform hides the hook's output, errors included; the
-   * hook then also writes its error to a report file, and a second
-   * provisioner, free of ephemeral values, prints it and fails the resource.
+   * The provisioners of a create-time operation. `skipWhen`, a shell test,
+   * spares the Node start of a step with nothing to do. When the environment
+   * holds an ephemeral value Terraform hides the hook's output, errors
+   * included; the hook then also writes its error to a report file, and a
+   * second provisioner, free of ephemeral values, prints it and fails the
+   * resource.
    */
-  provisioners(op: HookOp, environment: Record<string, string>, report: string | undefined): Provisioner[] {
-    if (!report) return [{ command: this.command(op), environment }];
+  provisioners(op: HookOp, environment: Record<string, string>, opts: { report?: string; skipWhen?: string } = {}): Provisioner[] {
+    const command = opts.skipWhen ? `${opts.skipWhen} || ${this.command(op)}` : this.command(op);
+    const { report } = opts;
+    if (!report) return [{ command, environment }];
     return [
-      { command: this.command(op), environment: { ...environment, [HOOK_ENV.report]: report }, onFailure: "continue" },
+      { command, environment: { ...environment, [HOOK_ENV.report]: report }, onFailure: "continue" },
       { command: `if [ -f ${report} ]; then cat ${report} >&2; rm -f ${report}; exit 1; fi` },
     ];
   }

@@ -92,6 +92,19 @@ export function recordFile(record: GroupRecord | null): string {
   );
 }
 
+/**
+ * Shell tests a provisioner runs before starting the hook, so that a step
+ * with nothing to do costs a `sh`, not a Node start. They read the record as
+ * recordFile() writes it and mirror the runtime's own checks (ops.ts).
+ */
+export const RECORD_SHELL_TESTS = {
+  /** The record holds an id: the create completed. */
+  hasId: (file: string) => `grep -qsF '"id":{"value":"' ${file}`,
+  /** The record holds $TFYSG_GROUP_ID with $TFYSG_DIGEST: these values were sent. */
+  holdsDigest: (file: string) =>
+    `grep -qsF "\\"id\\":{\\"value\\":\\"$${HOOK_ENV.groupId}\\"," ${file} && grep -qsF "\\"digest\\":{\\"value\\":\\"$${HOOK_ENV.digest}\\"," ${file}`,
+};
+
 export function parseRecordFile(text: string): GroupRecord | null {
   const outputs = JSON.parse(text)?.outputs ?? {};
   const value = (k: string) => (typeof outputs[k]?.value === "string" ? outputs[k].value : undefined);
