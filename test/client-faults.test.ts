@@ -55,7 +55,7 @@ describe("the client against a faulty control plane", () => {
   it("50 concurrent creates under 5xx, 429 and dropped connections end with exactly 50 groups, none twice", async () => {
     cp.setFaults({ failRate: 0.3, rateLimitEvery: 4, dropRate: 0.1 });
     // About half the attempts fail here (a 429 every 4th request, then 30% 5xx,
-    // then 10% drops); 20 attempts make an exhausted budget about one in 10^5 calls.
+    // then 10% drops); with 20 attempts a call runs out about 3 times in a million.
     const c = client(cp, { maxAttempts: 20 });
     const wanted = names(50, "svc");
     const created = values(
