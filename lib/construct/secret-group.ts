@@ -174,7 +174,11 @@ export class SecretGroup extends Construct {
     this.fqn = holder.kept("fqn");
 
     // Content: new values are one PUT to the same group, never a new group.
-    const updateEnv = { ...group, [HOOK_ENV.groupId]: this.groupId };
+    const updateEnv = {
+      ...group,
+      [HOOK_ENV.groupId]: this.groupId,
+      [HOOK_ENV.createAddress]: `${create.resource.terraformResourceType}.${create.resource.friendlyUniqueId}`,
+    };
     const sent = RECORD_SHELL_TESTS.holdsDigest(recordPath);
     const update = new HookResource(this, "update", kind, {
       replaceOn: { digest, keys: this.keys.join(",") },

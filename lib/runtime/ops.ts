@@ -86,7 +86,7 @@ async function update(ctx: HookContext): Promise<void> {
   const id = ctx.env[HOOK_ENV.groupId];
   if (!id) {
     throw new HookError(
-      `secret group "${name}": its id was lost (an interrupted deploy, and its local record is gone); run the deploy again with adoptExisting: true, or replace its create resource`,
+      `secret group "${name}": its id was lost (an interrupted deploy, and its local record is gone); run the deploy again with adoptExisting: true, or with -replace=${createAddress(ctx.env)}`,
     );
   }
   const digest = ctx.env[HOOK_ENV.digest] ?? "";
@@ -100,7 +100,7 @@ async function update(ctx: HookContext): Promise<void> {
   } catch (err) {
     if (err instanceof NotFoundError) {
       throw new HookError(
-        `secret group "${name}": the group (id ${id}) no longer exists on the control plane; recreate it by replacing its create resource (terraform apply -replace=...create) or remove it from the state`,
+        `secret group "${name}": the group (id ${id}) no longer exists on the control plane; recreate it with terraform apply -replace=${createAddress(ctx.env)}`,
       );
     }
     throw err;
@@ -215,6 +215,10 @@ function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
+}
+
+function createAddress(env: Env): string {
+  return env[HOOK_ENV.createAddress] || "<the group's create resource>";
 }
 
 function required(env: Env, name: string): string {

@@ -26,6 +26,8 @@ export const HOOK_ENV = {
   valuePrefix: "TFYSG_VALUE_",
   /** Digest of the desired values (never the values), to tell a fresh create from a rotation. */
   digest: "TFYSG_DIGEST",
+  /** Terraform address of the group's create step, for the recovery hints of errors. */
+  createAddress: "TFYSG_CREATE_ADDRESS",
   /** Control-plane id of the group (update, delete). */
   groupId: "TFYSG_GROUP_ID",
   /** Path, relative to the stack directory, of this group's record file. */
