@@ -1,0 +1,401 @@
+/** Turns the raw runs into the tables, the target verdicts and bench/results.md. */
+import { CaseKind, CaseRun, PHASES, Phase, PhaseResult, isWrite } from "./deploy";
+import { BARE, HookCost } from "./hook-cost";
+import { Spread, fmtMs, fmtSpread, spread } from "./stats";
+
+export interface Machine {
+  date: string;
+  nproc: number;
+  cpu: string;
+  node: string;
+  terraform: string;
+  os: string;
+  loadAverage: number[];
+  /** At the end of the run: other work on the machine skews every figure. */
+  loadAverageAtEnd?: number[];
+  /** Set in this environment; Node parses the file at every start-up. */
+  nodeExtraCaCerts: string | null;
+}
+
+export interface FreshSynthSample {
+  /** Spawn to exit, as measured by the parent. */
+  totalMs: number;
+  /** Reported by the child, ms since its process started. */
+  loaded: number;
+  constructed: number;
+  synthesized: number;
+}
+
+export interface FreshSynth {
+  groups: number;
+  command: string;
+  samples: FreshSynthSample[];
+  noValidation: FreshSynthSample[];
+}
+
+export interface TreeState {
+  commit: string;
+  /** `git status --porcelain` lines for the measured code. */
+  dirty: string[];
+  /** Of lib/, scripts/, control-plane/ and dist/hook/. */
+  digest: string;
+}
+
+export interface Results {
+  machine: Machine;
+  tree: { atStart: TreeState; atEnd: TreeState };
+  config: { sizes: number[]; reps: number; hookReps: number; keysPerGroup: number; parallelism: string };
+  runs: CaseRun[];
+  freshSynth?: FreshSynth;
+  /** `terraform version` through execSync, as cdktf's check for each terraform_data runs it. */
+  versionCheckMs: number[];
+  hookCost: HookCost;
+  totalMs: number;
+}
+
+export type Verdict = "PASS" | "MISS" | "SKIP";
+
+export interface Target {
+  name: string;
+  verdict: Verdict;
+  detail: string;
+}
+
+const PHASE_TITLES: Record<Phase, string> = {
+  init: "terraform init",
+  deploy: "first deploy",
+  noop: "no-op redeploy",
+  rotate: "rotate one value",
+  destroy: "destroy",
+};
+
+function runsOf(results: Results, kind: CaseKind, groups: number): CaseRun[] {
+  return results.runs.filter((r) => r.kind === kind && r.groups === groups);
+}
+
+function phaseResults(results: Results, kind: CaseKind, groups: number, phase: Phase): PhaseResult[] {
+  return runsOf(results, kind, groups).flatMap((r) => (r.phases[phase] ? [r.phases[phase]!] : []));
+}
+
+export function phaseSpread(results: Results, kind: CaseKind, groups: number, phase: Phase): Spread | undefined {
+  const rs = phaseResults(results, kind, groups, phase);
+  return rs.length ? spread(rs.map((r) => r.ms)) : undefined;
+}
+
+function synthSpread(results: Results, kind: CaseKind, groups: number): Spread | undefined {
+  const all = runsOf(results, kind, groups).flatMap((r) => r.synthMs);
+  return all.length ? spread(all) : undefined;
+}
+
+function synthFloorSpread(results: Results, kind: CaseKind, groups: number): Spread | undefined {
+  const all = runsOf(results, kind, groups).flatMap((r) => (r.synthNoValidationMs === undefined ? [] : [r.synthNoValidationMs]));
+  return all.length ? spread(all) : undefined;
+}
+
+/** "100 POST", "1 PUT + 1 GET", "0"; a range when the repetitions disagree. */
+function fmtRequests(rs: PhaseResult[]): string {
+  if (!rs.length) return "n/a";
+  const one = (r: PhaseResult) => {
+    const parts = Object.entries(r.requests)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([m, n]) => `${n} ${m}`);
+    return parts.length ? parts.join(" + ") : "0";
+  };
+  const distinct = [...new Set(rs.map(one))];
+  return distinct.join(" / ");
+}
+
+function fmtCount(values: number[]): string {
+  if (!values.length) return "n/a";
+  const s = spread(values);
+  return s.min === s.max ? String(s.min) : `${s.min}–${s.max}`;
+}
+
+function ratio(a: Spread | undefined, b: Spread | undefined): string {
+  if (!a || !b || !b.median) return "n/a";
+  return `${(a.median / b.median).toFixed(1)}×`;
+}
+
+function signedMs(ms: number): string {
+  return `${ms < 0 ? "−" : "+"}${Math.abs(Math.round(ms))} ms`;
+}
+
+function hookMedian(results: Results, label: string): number {
+  return results.hookCost.kinds.find((k) => k.label === label)?.stats?.median ?? NaN;
+}
+
+export function targets(results: Results): Target[] {
+  const out: Target[] = [];
+  const sizes = results.config.sizes;
+
+  const noops = sizes.map((n) => ({ n, rs: phaseResults(results, "ours", n, "noop") }));
+  const noopTotal = noops.flatMap(({ rs }) => rs.map((r) => Object.values(r.requests).reduce((a, b) => a + b, 0)));
+  out.push({
+    name: "no-op redeploy sends 0 API requests at every N",
+    verdict: noopTotal.every((x) => x === 0) ? "PASS" : "MISS",
+    detail: noops.map(({ n, rs }) => `N=${n}: ${fmtRequests(rs)}`).join("; "),
+  });
+
+  const rot = phaseResults(results, "ours", 100, "rotate");
+  if (!rot.length) {
+    out.push({ name: "rotate one value in a stack of 100: 1 write, ≤ 1 read", verdict: "SKIP", detail: "N=100 not in --sizes" });
+  } else {
+    const ok = rot.every((r) => {
+      const writes = Object.entries(r.requests).filter(([m]) => isWrite(m)).reduce((a, [, n]) => a + n, 0);
+      const reads = Object.entries(r.requests).filter(([m]) => !isWrite(m)).reduce((a, [, n]) => a + n, 0);
+      return writes === 1 && reads <= 1;
+    });
+    out.push({
+      name: "rotate one value in a stack of 100: exactly 1 write, ≤ 1 read",
+      verdict: ok ? "PASS" : "MISS",
+      detail: `${fmtRequests(rot)} (hook invocations: ${fmtCount(rot.map((r) => r.invocations))})`,
+    });
+  }
+
+  const over = results.hookCost.overMedianMs;
+  out.push({
+    name: "hook start-up ≤ 60 ms over bare node (median)",
+    verdict: over <= 60 ? "PASS" : "MISS",
+    detail: `hook update that exits early ${fmtMs(hookMedian(results, "hook update, early exit"))} vs \`node -e 0\` ${fmtMs(
+      hookMedian(results, BARE),
+    )}: ${signedMs(over)}; a create (1 POST) is ${signedMs(hookMedian(results, "hook create") - hookMedian(results, BARE))}`,
+  });
+
+  const inProc = synthSpread(results, "ours", 100);
+  if (!inProc) {
+    out.push({ name: "synth of 100 groups < 3 s", verdict: "SKIP", detail: "N=100 not in --sizes" });
+  } else {
+    out.push({
+      name: "synth of 100 groups < 3 s, in-process (App + stack + groups + app.synth())",
+      verdict: inProc.median < 3000 ? "PASS" : "MISS",
+      detail: `median ${fmtSpread(inProc)}`,
+    });
+    const fresh = results.freshSynth && results.freshSynth.groups === 100 ? spread(results.freshSynth.samples.map((s) => s.totalMs)) : undefined;
+    out.push({
+      name: "synth of 100 groups < 3 s, fresh `ts-node` process (what `cdktf synth` runs)",
+      verdict: !fresh ? "SKIP" : fresh.median < 3000 ? "PASS" : "MISS",
+      detail: fresh ? `median ${fmtSpread(fresh)}` : "not measured",
+    });
+  }
+  return out;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** Where the time of each phase goes: Terraform alone (hooks replaced by `true`) and our hook program. */
+function breakdownRows(results: Results): string[][] {
+  const rows: string[][] = [];
+  for (const n of results.config.sizes) {
+    for (const phase of ["deploy", "noop", "destroy"] as Phase[]) {
+      const ours = phaseSpread(results, "ours", n, phase);
+      const ctl = phaseSpread(results, "control", n, phase);
+      const base = phaseSpread(results, "baseline", n, phase);
+      const inv = phaseResults(results, "ours", n, phase).map((r) => r.invocations);
+      const hookShare = ours && ctl ? ours.median - ctl.median : NaN;
+      const per = inv.length && spread(inv).median > 0 ? hookShare / spread(inv).median : NaN;
+      const graph = ctl && base ? ctl.median - base.median : NaN;
+      rows.push([
+        String(n),
+        PHASE_TITLES[phase],
+        fmtSpread(ours),
+        fmtSpread(ctl),
+        base ? fmtSpread(base) : "n/a",
+        Number.isFinite(graph) ? fmtMs(graph) : "n/a",
+        fmtCount(inv),
+        Number.isFinite(hookShare) ? fmtMs(hookShare) : "n/a",
+        Number.isFinite(per) ? fmtMs(per) : "n/a",
+      ]);
+    }
+  }
+  return rows;
+}
+
+export function renderMarkdown(results: Results): string {
+  const m = results.machine;
+  const out: string[] = [];
+  out.push("# Benchmark: cost per group, scaling, and a hand-written curl hook side by side");
+  out.push("");
+  out.push(
+    `Run with \`npm run bench${results.config.reps !== 3 || results.config.sizes.join(",") !== "1,10,100" ? ` -- --reps ${results.config.reps} --sizes ${results.config.sizes.join(",")}` : ""}\`` +
+      ` on ${m.date}: ${m.nproc} × ${m.cpu}, ${m.os}, Node ${m.node}, Terraform ${m.terraform}` +
+      ` (load average ${m.loadAverage.map((x) => x.toFixed(2)).join(" ")} at start${
+        m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd.map((x) => x.toFixed(2)).join(" ")} at the end` : ""
+      }). Whole run: ${fmtMs(results.totalMs)}.`,
+  );
+  out.push("");
+  out.push(
+    `Each case is repeated ${results.config.reps}× (interleaved: ours, baseline, ours, baseline, …); figures are median (min–max).` +
+      ` ${results.config.keysPerGroup} keys per group. Terraform runs \`apply -auto-approve -input=false -no-color\` with the default` +
+      ` -parallelism (10) against a local control plane in the same process (127.0.0.1).` +
+      ` Ours takes every value from \`SecretValue.fromEnv\`; the baseline is a \`terraform_data\` per group whose create-time` +
+      " `local-exec` runs `curl -s -X POST …/secret-groups` with the token from `$TFY_API_KEY` and the values as literals." +
+      " \"ours with `true` hooks\" is our very synthesized stack with each hook command replaced by `true`: Terraform's share alone." +
+      " Deploy phases are `terraform` alone (`cdktf deploy` adds one synth before each); the no-op redeploy applies the same folder again;" +
+      " the rotation changes group 0's second value and synthesizes again first, with validations skipped (that synth is the" +
+      " \"validations skipped\" figure; validation only checks, the output is the same). Request counts come from the control plane's log.",
+  );
+  const t = results.tree;
+  out.push("");
+  out.push(
+    `Code measured: commit ${t.atStart.commit}` +
+      (t.atStart.dirty.length ? ` with uncommitted changes (${t.atStart.dirty.map((d) => `\`${d.trim()}\``).join(", ")})` : ", lib/, scripts/ and control-plane/ clean") +
+      (t.atEnd.digest === t.atStart.digest
+        ? "; unchanged during the run."
+        : ". **Warning: the measured code or the hook bundle changed during the run; the figures mix versions.**"),
+  );
+  if (m.nodeExtraCaCerts) {
+    out.push("");
+    out.push(
+      `Note: \`NODE_EXTRA_CA_CERTS=${m.nodeExtraCaCerts}\` is set in this environment, and Terraform passes it to every hook:` +
+        " Node 20 parses that file at every start-up (see the hook cost table for what it costs here).",
+    );
+  }
+  out.push("");
+  out.push("## Targets");
+  out.push("");
+  out.push(table(["target", "verdict", "measured"], targets(results).map((t) => [t.name, `**${t.verdict}**`, t.detail])));
+
+  for (const n of results.config.sizes) {
+    out.push("");
+    out.push(`## N = ${n} groups`);
+    out.push("");
+    const rows: string[][] = [];
+    const oursSynth = synthSpread(results, "ours", n);
+    const baseSynth = synthSpread(results, "baseline", n);
+    rows.push(["synth (in-process)", fmtSpread(oursSynth), fmtSpread(baseSynth), ratio(oursSynth, baseSynth), "0", "0", "–", "–"]);
+    const oursFloor = synthFloorSpread(results, "ours", n);
+    const baseFloor = synthFloorSpread(results, "baseline", n);
+    rows.push(["synth, cdktf validations skipped", fmtSpread(oursFloor), fmtSpread(baseFloor), ratio(oursFloor, baseFloor), "0", "0", "–", "–"]);
+    for (const phase of PHASES) {
+      const ours = phaseSpread(results, "ours", n, phase);
+      const base = phaseSpread(results, "baseline", n, phase);
+      const ctl = phaseSpread(results, "control", n, phase);
+      rows.push([
+        PHASE_TITLES[phase],
+        fmtSpread(ours),
+        base ? fmtSpread(base) : "n/a",
+        ratio(ours, base),
+        fmtRequests(phaseResults(results, "ours", n, phase)),
+        base ? fmtRequests(phaseResults(results, "baseline", n, phase)) : "n/a",
+        `${fmtCount(phaseResults(results, "ours", n, phase).map((r) => r.invocations))} / ${
+          base ? fmtCount(phaseResults(results, "baseline", n, phase).map((r) => r.invocations)) : "n/a"
+        }`,
+        ctl ? fmtSpread(ctl) : "–",
+      ]);
+    }
+    out.push(
+      table(
+        ["phase", "ours", "baseline (curl)", "ours / baseline", "API requests, ours", "API requests, baseline", "hook invocations (ours / baseline)", "ours with `true` hooks"],
+        rows,
+      ),
+    );
+  }
+
+  out.push("");
+  out.push("## Synth in a fresh process");
+  out.push("");
+  const fs = results.freshSynth;
+  if (!fs) {
+    out.push("Not measured in this run.");
+  } else {
+    out.push(
+      `\`${fs.command}\` for N = ${fs.groups} (as \`cdktf synth\` runs the app from cdktf.json, minus npx and the CLI's own start-up).` +
+        " Times are spawn-to-exit; the parts come from the child's `performance.now()`.",
+    );
+    out.push("");
+    const row = (label: string, ss: FreshSynthSample[]) => [
+      label,
+      fmtSpread(spread(ss.map((s) => s.totalMs))),
+      fmtSpread(spread(ss.map((s) => s.loaded))),
+      fmtSpread(spread(ss.map((s) => s.constructed - s.loaded))),
+      fmtSpread(spread(ss.map((s) => s.synthesized - s.constructed))),
+    ];
+    out.push(
+      table(
+        ["app", "total", "node + ts-node + imports", "construct", "app.synth()"],
+        [row("ours", fs.samples), ...(fs.noValidation.length ? [row("ours, App({skipValidation: true})", fs.noValidation)] : [])],
+      ),
+    );
+  }
+
+  out.push("");
+  out.push("## Where our time goes");
+  out.push("");
+  out.push(
+    "Terraform alone = ours with every hook command replaced by `true` (same graph, same provisioner count)." +
+      " Graph overhead = that minus the baseline (more blocks per group: see the synth table below)." +
+      " Hook share = ours minus Terraform alone, spread over the invocations (Terraform runs up to 10 at once on the 2 cores, so the per-invocation figure is wall time per invocation, not the latency of one).",
+  );
+  out.push("");
+  out.push(
+    table(
+      ["N", "phase", "ours", "Terraform alone (`true` hooks)", "baseline (curl)", "graph overhead vs baseline", "hook invocations", "hook share", "hook share per invocation"],
+      breakdownRows(results),
+    ),
+  );
+
+  out.push("");
+  out.push("### Synth");
+  out.push("");
+  const check = spread(results.versionCheckMs);
+  out.push(
+    "cdktf's `DataResource` class (`terraform_data`) adds to every instance a validation that runs `terraform version` through" +
+      ` \`execSync\` when the app synthesizes: ${fmtSpread(check)} each here. The commands column counts what cdktf actually ran during the synth;` +
+      " synth minus synth with validations skipped is what validation cost.",
+  );
+  out.push("");
+  const synthRows: string[][] = [];
+  for (const n of results.config.sizes) {
+    for (const kind of ["ours", "baseline"] as CaseKind[]) {
+      const full = synthSpread(results, kind, n);
+      const floor = synthFloorSpread(results, kind, n);
+      const first = runsOf(results, kind, n)[0];
+      const commands = first?.synthCommands ?? 0;
+      synthRows.push([
+        String(n),
+        kind,
+        Object.entries(first?.blocks ?? {})
+          .map(([t, c]) => `${c} ${t}`)
+          .join(", "),
+        fmtSpread(full),
+        fmtSpread(floor),
+        full && floor ? fmtMs(full.median - floor.median) : "n/a",
+        commands ? `${commands} × ${fmtMs(check.median)} = ${fmtMs(commands * check.median)}` : "0",
+      ]);
+    }
+  }
+  out.push(
+    table(["N", "stack", "blocks in cdk.tf.json", "synth", "synth, validations skipped", "difference", "commands run by validations × one `terraform version`"], synthRows),
+  );
+
+  out.push("");
+  out.push("## Cost of one hook invocation");
+  out.push("");
+  const hc = results.hookCost;
+  out.push(
+    `Each started as Terraform's local-exec does (\`/bin/sh -c "<command>"\`), one at a time, ${hc.reps} times each, the kinds interleaved;` +
+      ` a warm-up round first. Hook bundle: ${Math.round(hc.bundleBytes / 1024)} KiB (dist/hook/hook.js); candidate bundle` +
+      ` (proposal a): ${Math.round(hc.candidateBundleBytes / 1024)} KiB.`,
+  );
+  out.push("");
+  out.push(
+    table(
+      ["invocation", "what it does", "API requests", "median (min–max)", "over bare node (same environment)"],
+      hc.kinds.map((k) => {
+        const over = k.reference ? k.stats!.median - hookMedian(results, k.reference) : NaN;
+        return [
+          k.label,
+          k.note,
+          String(k.requestsPerRun ?? 0),
+          fmtSpread(k.stats),
+          Number.isFinite(over) ? signedMs(over) : "–",
+        ];
+      }),
+    ),
+  );
+  out.push("");
+  return out.join("\n");
+}
