@@ -22,6 +22,8 @@ export interface PhaseResult {
   requests: Record<string, number>;
   /** Provisioners Terraform started ("Provisioning with 'local-exec'" lines). */
   invocations: number;
+  /** Node processes those provisioners started, by hook operation. */
+  nodeStarts: Record<string, number>;
   /** Terraform's closing line, e.g. "Apply complete! Resources: 301 added, 0 changed, 0 destroyed." */
   summary: string;
 }
@@ -47,6 +49,8 @@ export interface CaseRun {
 // The module object itself (an import would be read-only), so that its
 // execSync can be wrapped while an app synthesizes.
 const childProcess: { execSync: typeof import("child_process").execSync } = require("child_process");
+
+const NODE_STARTS_PRELOAD = path.join(__dirname, "node-starts.js");
 
 const SUMMARY = /^(Apply complete!|Destroy complete!|No changes\.).*$/m;
 const PROVISIONING = /Provisioning with 'local-exec'/g;
@@ -95,22 +99,32 @@ class PhaseRunner {
   ) {}
 
   async init(): Promise<PhaseResult> {
-    return this.timed(() => run("terraform", ["init", "-input=false", "-no-color"], { cwd: this.project.stackDir, env: this.project.env() }));
+    return this.timed((counted) => run("terraform", ["init", "-input=false", "-no-color"], { cwd: this.project.stackDir, env: this.project.env(counted) }));
   }
 
   async apply(env: Record<string, string>): Promise<PhaseResult> {
-    return this.timed(() => this.project.apply(env));
+    return this.timed((counted) => this.project.apply({ ...env, ...counted }));
   }
 
   async destroy(env: Record<string, string>): Promise<PhaseResult> {
-    return this.timed(() => this.project.destroy(env));
+    return this.timed((counted) => this.project.destroy({ ...env, ...counted }));
   }
 
-  private async timed(go: () => Promise<RunResult>): Promise<PhaseResult> {
+  private async timed(go: (counted: Record<string, string>) => Promise<RunResult>): Promise<PhaseResult> {
+    const starts = path.join(this.project.dir, "node-starts.txt");
+    fs.rmSync(starts, { force: true });
+    const counted = {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${NODE_STARTS_PRELOAD}`.trim(),
+      BENCH_NODE_STARTS: starts,
+    };
     const mark = this.cp.requests().length;
     const started = performance.now();
-    const res = await go();
+    const res = await go(counted);
     const ms = performance.now() - started;
+    const nodeStarts: Record<string, number> = {};
+    for (const op of fs.existsSync(starts) ? fs.readFileSync(starts, "utf8").split("\n").filter(Boolean) : []) {
+      nodeStarts[op] = (nodeStarts[op] ?? 0) + 1;
+    }
     if (res.code !== 0) throw new Error(`terraform exited ${res.code} in ${this.project.stackDir}:\n${res.output.slice(-4000)}`);
     const log = this.cp.requests().slice(mark);
     const failed = log.filter((r) => r.status < 200 || r.status >= 300);
@@ -119,7 +133,7 @@ class PhaseRunner {
     }
     const requests: Record<string, number> = {};
     for (const r of log) requests[r.method] = (requests[r.method] ?? 0) + 1;
-    return { ms, requests, invocations: res.output.match(PROVISIONING)?.length ?? 0, summary: SUMMARY.exec(res.output)?.[0] ?? "" };
+    return { ms, requests, invocations: res.output.match(PROVISIONING)?.length ?? 0, nodeStarts, summary: SUMMARY.exec(res.output)?.[0] ?? "" };
   }
 }
 

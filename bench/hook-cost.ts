@@ -161,7 +161,7 @@ export async function measureHookCost(opts: {
     { label: BARE, note: "bare node start-up", requests: 0, cmd: "node -e 0", env: () => ({}) },
     {
       label: "hook update, early exit",
-      note: "bundle load + record read, no request (every first deploy runs N of these)",
+      note: "start-up alone: bundle load + record read, no request",
       requests: 0,
       cmd: "node hook.js update",
       env: () => groupEnv("hc-noop", { digest: "d-same", record: noopRecord, id: toUpdate[0] }),

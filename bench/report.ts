@@ -105,6 +105,21 @@ function fmtRequests(rs: PhaseResult[]): string {
   return distinct.join(" / ");
 }
 
+/** "101 (100 delete, 1 reap)"; a range of variants when the repetitions disagree. */
+function fmtStarts(rs: PhaseResult[]): string {
+  if (!rs.length) return "n/a";
+  const one = (r: PhaseResult) => {
+    const byOp = Object.entries(r.nodeStarts ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    const total = byOp.reduce((a, [, n]) => a + n, 0);
+    return total ? `${total} (${byOp.map(([op, n]) => `${n} ${op}`).join(", ")})` : "0";
+  };
+  return [...new Set(rs.map(one))].join(" / ");
+}
+
+function medianStarts(rs: PhaseResult[]): number {
+  return rs.length ? spread(rs.map((r) => Object.values(r.nodeStarts ?? {}).reduce((a, b) => a + b, 0))).median : NaN;
+}
+
 function fmtCount(values: number[]): string {
   if (!values.length) return "n/a";
   const s = spread(values);
@@ -148,7 +163,7 @@ export function targets(results: Results): Target[] {
     out.push({
       name: "rotate one value in a stack of 100: exactly 1 write, ≤ 1 read",
       verdict: ok ? "PASS" : "MISS",
-      detail: `${fmtRequests(rot)} (hook invocations: ${fmtCount(rot.map((r) => r.invocations))})`,
+      detail: `${fmtRequests(rot)} (provisioner runs: ${fmtCount(rot.map((r) => r.invocations))}, Node starts: ${fmtStarts(rot)})`,
     });
   }
 
@@ -193,9 +208,11 @@ function breakdownRows(results: Results): string[][] {
       const ours = phaseSpread(results, "ours", n, phase);
       const ctl = phaseSpread(results, "control", n, phase);
       const base = phaseSpread(results, "baseline", n, phase);
-      const inv = phaseResults(results, "ours", n, phase).map((r) => r.invocations);
+      const oursRuns = phaseResults(results, "ours", n, phase);
+      const inv = oursRuns.map((r) => r.invocations);
+      const starts = medianStarts(oursRuns);
       const hookShare = ours && ctl ? ours.median - ctl.median : NaN;
-      const per = inv.length && spread(inv).median > 0 ? hookShare / spread(inv).median : NaN;
+      const per = starts > 0 ? hookShare / starts : NaN;
       const graph = ctl && base ? ctl.median - base.median : NaN;
       rows.push([
         String(n),
@@ -205,6 +222,7 @@ function breakdownRows(results: Results): string[][] {
         base ? fmtSpread(base) : "n/a",
         Number.isFinite(graph) ? fmtMs(graph) : "n/a",
         fmtCount(inv),
+        fmtStarts(oursRuns),
         Number.isFinite(hookShare) ? fmtMs(hookShare) : "n/a",
         Number.isFinite(per) ? fmtMs(per) : "n/a",
       ]);
@@ -265,10 +283,10 @@ export function renderMarkdown(results: Results): string {
     const rows: string[][] = [];
     const oursSynth = synthSpread(results, "ours", n);
     const baseSynth = synthSpread(results, "baseline", n);
-    rows.push(["synth (in-process)", fmtSpread(oursSynth), fmtSpread(baseSynth), ratio(oursSynth, baseSynth), "0", "0", "–", "–"]);
+    rows.push(["synth (in-process)", fmtSpread(oursSynth), fmtSpread(baseSynth), ratio(oursSynth, baseSynth), "0", "0", "–", "–", "–"]);
     const oursFloor = synthFloorSpread(results, "ours", n);
     const baseFloor = synthFloorSpread(results, "baseline", n);
-    rows.push(["synth, cdktf validations skipped", fmtSpread(oursFloor), fmtSpread(baseFloor), ratio(oursFloor, baseFloor), "0", "0", "–", "–"]);
+    rows.push(["synth, cdktf validations skipped", fmtSpread(oursFloor), fmtSpread(baseFloor), ratio(oursFloor, baseFloor), "0", "0", "–", "–", "–"]);
     for (const phase of PHASES) {
       const ours = phaseSpread(results, "ours", n, phase);
       const base = phaseSpread(results, "baseline", n, phase);
@@ -283,12 +301,13 @@ export function renderMarkdown(results: Results): string {
         `${fmtCount(phaseResults(results, "ours", n, phase).map((r) => r.invocations))} / ${
           base ? fmtCount(phaseResults(results, "baseline", n, phase).map((r) => r.invocations)) : "n/a"
         }`,
+        fmtStarts(phaseResults(results, "ours", n, phase)),
         ctl ? fmtSpread(ctl) : "–",
       ]);
     }
     out.push(
       table(
-        ["phase", "ours", "baseline (curl)", "ours / baseline", "API requests, ours", "API requests, baseline", "hook invocations (ours / baseline)", "ours with `true` hooks"],
+        ["phase", "ours", "baseline (curl)", "ours / baseline", "API requests, ours", "API requests, baseline", "provisioner runs (ours / baseline)", "Node starts, ours", "ours with `true` hooks"],
         rows,
       ),
     );
@@ -327,12 +346,13 @@ export function renderMarkdown(results: Results): string {
   out.push(
     "Terraform alone = ours with every hook command replaced by `true` (same graph, same provisioner count)." +
       " Graph overhead = that minus the baseline (more blocks per group: see the synth table below)." +
-      " Hook share = ours minus Terraform alone, spread over the invocations (Terraform runs up to 10 at once on the 2 cores, so the per-invocation figure is wall time per invocation, not the latency of one).",
+      " Hook share = ours minus Terraform alone, spread over the Node starts (counted by a preload in NODE_OPTIONS; a provisioner whose shell test finds nothing to do starts none)." +
+      " Terraform runs up to 10 provisioners at once on the 2 cores, so the per-start figure is wall time added per start, not the latency of one.",
   );
   out.push("");
   out.push(
     table(
-      ["N", "phase", "ours", "Terraform alone (`true` hooks)", "baseline (curl)", "graph overhead vs baseline", "hook invocations", "hook share", "hook share per invocation"],
+      ["N", "phase", "ours", "Terraform alone (`true` hooks)", "baseline (curl)", "graph overhead vs baseline", "provisioner runs", "Node starts", "hook share", "hook share per Node start"],
       breakdownRows(results),
     ),
   );
