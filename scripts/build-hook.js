@@ -6,6 +6,10 @@ const esbuild = require("esbuild");
 const root = path.join(__dirname, "..");
 const outfile = path.join(root, "dist", "hook", "hook.js");
 
+function stub(name) {
+  return path.join(__dirname, "hook-stubs", name);
+}
+
 async function buildHook() {
   await esbuild.build({
     entryPoints: [path.join(root, "lib", "runtime", "main.ts")],
@@ -18,9 +22,22 @@ async function buildHook() {
     legalComments: "none",
     // Start-up cost is paid once per group per deploy: leave out what the hook never runs.
     alias: {
-      "form-data": path.join(__dirname, "hook-stubs", "form-data.js"),
-      "follow-redirects": path.join(__dirname, "hook-stubs", "follow-redirects.js"),
+      "form-data": stub("form-data.js"),
+      "follow-redirects": stub("follow-redirects.js"),
     },
+    // axios tests `typeof FormData`; in Node 20 that global's getter loads undici.
+    define: { FormData: "undefined" },
+    plugins: [
+      {
+        name: "axios-http-adapter-only",
+        setup(build) {
+          const stubs = { "./fetch.js": "axios-fetch.js", http2: "http2.js" };
+          build.onResolve({ filter: /^(\.\/fetch\.js|http2)$/ }, (args) =>
+            /[\\/]axios[\\/]lib[\\/]/.test(args.importer) ? { path: stub(stubs[args.path]) } : undefined,
+          );
+        },
+      },
+    ],
     logLevel: "warning",
   });
   return outfile;

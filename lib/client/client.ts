@@ -115,6 +115,8 @@ export class ControlPlaneClient {
       // Statuses are ours to interpret: axios errors for them would carry the config (token, body).
       validateStatus: () => true,
       maxRedirects: 0,
+      // Node's http/https only: the hook bundle leaves out axios's fetch and http2 paths.
+      adapter: "http",
       httpAgent: new http.Agent({ keepAlive: true }),
       httpsAgent: new https.Agent({ keepAlive: true }),
     });
