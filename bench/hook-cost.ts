@@ -3,7 +3,6 @@
  * Terraform's local-exec runs it: `/bin/sh -c "<command>"`, one at a time, the
  * kinds interleaved so that drift on the machine hits them all alike.
  */
-import * as esbuild from "esbuild";
 import * as fs from "fs";
 import * as path from "path";
 import { ControlPlaneClient } from "../lib/client";
@@ -12,8 +11,6 @@ import { ControlPlane } from "../control-plane/server";
 import { INTEGRATION_ID, KEYS } from "./stacks";
 import { Spread, spread, timedRun } from "./stats";
 
-const ROOT = path.join(__dirname, "..");
-const HOOK_ENTRY = path.join(ROOT, "lib", "runtime", "main.ts");
 
 export interface InvocationKind {
   label: string;
@@ -30,7 +27,6 @@ export interface InvocationKind {
 export interface HookCost {
   reps: number;
   bundleBytes: number;
-  candidateBundleBytes: number;
   kinds: InvocationKind[];
   /** Median of the early-exit hook minus the median of bare node. */
   overMedianMs: number;
@@ -38,55 +34,6 @@ export interface HookCost {
 
 export const BARE = "sh -c 'node -e 0'";
 const NO_CA_BARE = "sh -c 'node -e 0', no NODE_EXTRA_CA_CERTS";
-const STUBS = path.join(ROOT, "scripts", "hook-stubs");
-
-/**
- * Proposal (a), measured: the bundle with the options of scripts/build-hook.js
- * (entry, target, minify and its aliases for form-data and follow-redirects),
- * plus three changes that keep axios from loading Node's fetch stack (undici)
- * and http2 on every request: the global `FormData` defined away (axios's
- * isFormData() reads it, which makes Node load undici), axios's fetch adapter
- * replaced by "unsupported" (it reads the global Request and Response when
- * loaded), and http2 replaced by an empty module (axios loads it eagerly, uses
- * it only with httpVersion: 2).
- */
-async function buildCandidateBundle(outfile: string): Promise<void> {
-  const alias: Record<string, string> = {};
-  for (const name of ["form-data", "follow-redirects"]) {
-    const stub = path.join(STUBS, `${name}.js`);
-    if (fs.existsSync(stub)) alias[name] = stub;
-  }
-  const stubs: { filter: RegExp; importer: string; contents: string }[] = [
-    { filter: /^\.\/fetch\.js$/, importer: "axios/lib/adapters", contents: "export const getFetch = () => false; export default false;" },
-    { filter: /^http2$/, importer: "axios/lib/adapters", contents: "export default {};" },
-  ];
-  await esbuild.build({
-    entryPoints: [HOOK_ENTRY],
-    outfile,
-    bundle: true,
-    platform: "node",
-    target: "node18",
-    format: "cjs",
-    minify: true,
-    legalComments: "none",
-    logLevel: "warning",
-    alias,
-    define: { FormData: "undefined" },
-    plugins: [
-      {
-        name: "axios-without-fetch-and-http2",
-        setup(build) {
-          stubs.forEach((stub, i) =>
-            build.onResolve({ filter: stub.filter }, (args) =>
-              args.importer.split(path.sep).join("/").includes(stub.importer) ? { path: String(i), namespace: "bench-stub" } : undefined,
-            ),
-          );
-          build.onLoad({ filter: /.*/, namespace: "bench-stub" }, (args) => ({ contents: stubs[Number(args.path)].contents, loader: "js" }));
-        },
-      },
-    ],
-  });
-}
 
 function groupEnv(name: string, spec: { digest: string; record: string; id?: string }): Record<string, string> {
   const specs: SecretSpec[] = KEYS.map((key, index) => ({ key, source: "value", index }));
@@ -119,8 +66,6 @@ export async function measureHookCost(opts: {
   fs.mkdirSync(path.join(workDir, "records"), { recursive: true });
   const hook = path.join(workDir, "hook.js");
   fs.copyFileSync(opts.bundle, hook);
-  const candidate = path.join(workDir, "hook-candidate.js");
-  await buildCandidateBundle(candidate);
   const caCerts = opts.baseEnv.NODE_EXTRA_CA_CERTS;
 
   const env = { ...opts.baseEnv, TFY_HOST: cp.url, TFY_API_KEY: token };
@@ -200,13 +145,6 @@ export async function measureHookCost(opts: {
       cmd: "curl -s -X POST $TFY_HOST/api/svc/v1/secret-groups -H \"Authorization: Bearer $TFY_API_KEY\" -H 'Content-Type: application/json' -d \"$BODY\"",
       env: (i) => ({ BODY: curlBody(i) }),
     },
-    {
-      label: "candidate hook create",
-      note: "proposal (a) bundle, 1 POST",
-      requests: 1,
-      cmd: "node hook-candidate.js create",
-      env: (i) => groupEnv(`hc-cand-${i}`, { digest: "d1", record: `records/cand-${i}.tfstate` }),
-    },
     ...(caCerts
       ? [
           {
@@ -224,15 +162,6 @@ export async function measureHookCost(opts: {
             requests: 1,
             cmd: "node hook.js create",
             env: (i: number) => groupEnv(`hc-noca-${i}`, { digest: "d1", record: `records/noca-${i}.tfstate` }),
-            unset: ["NODE_EXTRA_CA_CERTS"],
-          },
-          {
-            reference: NO_CA_BARE,
-            label: "candidate hook create, no NODE_EXTRA_CA_CERTS",
-            note: "proposal (a) bundle, 1 POST, the CA file not loaded",
-            requests: 1,
-            cmd: "node hook-candidate.js create",
-            env: (i: number) => groupEnv(`hc-cand-noca-${i}`, { digest: "d1", record: `records/cand-noca-${i}.tfstate` }),
             unset: ["NODE_EXTRA_CA_CERTS"],
           },
         ]
@@ -265,13 +194,12 @@ export async function measureHookCost(opts: {
     samples: samples[i].map((v) => Math.round(v * 10) / 10),
     stats: spread(samples[i]),
     requestsPerRun: requests[i] / reps,
-    reference: k.label.startsWith("hook") || k.label.startsWith("candidate") ? (k.reference ?? BARE) : undefined,
+    reference: k.label.startsWith("hook") ? (k.reference ?? BARE) : undefined,
   }));
   const med = (label: string) => result.find((r) => r.label === label)!.stats!.median;
   return {
     reps,
     bundleBytes: fs.statSync(hook).size,
-    candidateBundleBytes: fs.statSync(candidate).size,
     kinds: result,
     overMedianMs: med("hook update, early exit") - med(BARE),
   };

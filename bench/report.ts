@@ -397,8 +397,7 @@ export function renderMarkdown(results: Results): string {
   const hc = results.hookCost;
   out.push(
     `Each started as Terraform's local-exec does (\`/bin/sh -c "<command>"\`), one at a time, ${hc.reps} times each, the kinds interleaved;` +
-      ` a warm-up round first. Hook bundle: ${Math.round(hc.bundleBytes / 1024)} KiB (dist/hook/hook.js); candidate bundle` +
-      ` (proposal a): ${Math.round(hc.candidateBundleBytes / 1024)} KiB.`,
+      ` a warm-up round first. Hook bundle: ${Math.round(hc.bundleBytes / 1024)} KiB (dist/hook/hook.js).`,
   );
   out.push("");
   out.push(
