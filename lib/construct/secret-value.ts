@@ -33,11 +33,6 @@ export class SecretValue {
   }
 
   /** @internal */
-  static literal(value: string): SecretValue {
-    return new SecretValue({ kind: "literal", value });
-  }
-
-  /** @internal */
   private constructor(readonly source: SecretSource) {}
 }
 
