@@ -89,7 +89,8 @@ async function main(): Promise<number> {
   }
 
   try {
-    const env = { ...process.env, ...DEMO_VALUES, ...filterSet(process.env, DEMO_VALUES), ...terraformEnv(), [ENV_HOST]: host, [ENV_API_KEY]: apiKey, ENVIRONMENT: environment };
+    // Values the user set themselves win over the demo's stand-ins.
+    const env = { ...DEMO_VALUES, ...process.env, ...terraformEnv(), [ENV_HOST]: host, [ENV_API_KEY]: apiKey, ENVIRONMENT: environment };
     const before = await requestLog(host);
     const code = await cdktf([destroy ? "destroy" : "deploy", "--auto-approve"], env);
     if (code !== 0) {
@@ -121,11 +122,6 @@ async function main(): Promise<number> {
   } finally {
     await started?.close();
   }
-}
-
-/** Values the user set themselves win over the demo's stand-ins. */
-function filterSet(env: NodeJS.ProcessEnv, keys: Record<string, string>): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.keys(keys).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
 }
 
 main().then(

@@ -156,19 +156,12 @@ export class ControlPlaneClient {
 
   /** Every group matching the filters, all pages. */
   async listGroups(filter: { search?: string; fqn?: string } = {}): Promise<SecretGroup[]> {
-    const all: SecretGroup[] = [];
-    for (let offset = 0; ; ) {
-      const page = await this.send<{ data: SecretGroup[]; pagination?: { total: number } }>({
-        method: "GET",
-        path: `${BASE}/secret-groups`,
-        params: { limit: PAGE_SIZE, offset, search: filter.search, fqn: filter.fqn },
-        idempotent: true,
-      });
-      all.push(...page.data);
-      offset += page.data.length;
-      const total = page.pagination?.total ?? offset;
-      if (page.data.length === 0 || offset >= total) return all;
-    }
+    return this.allPages<SecretGroup>((offset) => ({
+      method: "GET",
+      path: `${BASE}/secret-groups`,
+      params: { limit: PAGE_SIZE, offset, search: filter.search, fqn: filter.fqn },
+      idempotent: true,
+    }));
   }
 
   /** The group with exactly this name, if any (search is "name contains"). */
@@ -217,19 +210,24 @@ export class ControlPlaneClient {
 
   /** Every secret of a group, all pages; values only with `withValue`. */
   async listSecrets(secretGroupId: string, opts: { withValue?: boolean } = {}): Promise<Secret[]> {
-    const all: Secret[] = [];
+    const secrets = await this.allPages<Secret>((offset) => ({
+      method: "POST",
+      path: `${BASE}/secrets`,
+      body: { secretGroupId, limit: PAGE_SIZE, offset, withValue: opts.withValue ?? false },
+      idempotent: true,
+    }));
+    this.redactor.add(...secrets.map((s) => s.value));
+    return secrets;
+  }
+
+  /** Every item of a paginated list, page after page until the total is reached. */
+  private async allPages<T>(page: (offset: number) => Call): Promise<T[]> {
+    const all: T[] = [];
     for (let offset = 0; ; ) {
-      const page = await this.send<{ data: Secret[]; pagination?: { total: number } }>({
-        method: "POST",
-        path: `${BASE}/secrets`,
-        body: { secretGroupId, limit: PAGE_SIZE, offset, withValue: opts.withValue ?? false },
-        idempotent: true,
-      });
-      this.redactor.add(...page.data.map((s) => s.value));
-      all.push(...page.data);
-      offset += page.data.length;
-      const total = page.pagination?.total ?? offset;
-      if (page.data.length === 0 || offset >= total) return all;
+      const res = await this.send<{ data: T[]; pagination?: { total: number } }>(page(offset));
+      all.push(...res.data);
+      offset += res.data.length;
+      if (res.data.length === 0 || offset >= (res.pagination?.total ?? offset)) return all;
     }
   }
 

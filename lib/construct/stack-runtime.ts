@@ -3,19 +3,16 @@ import { App, AssetType, Fn, Lazy, TerraformAsset, TerraformStack, Token } from 
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { HOOK_ENV, HookOp, RemovalPolicy, recordFile } from "../shared/contract";
+import { HOOK_ENV, HookOp, ReapEntry, recordFile } from "../shared/contract";
 import { HookKind, HookResource, Provisioner, selfKept } from "./hook-resource";
 
 const BUNDLE = path.join(__dirname, "..", "..", "dist", "hook", "hook.js");
 const RUNTIME_ID = "SecretGroupRuntime";
 const RECORDS_DIR = ".secret-groups";
 
-export interface ReaperEntry {
+/** A group as the reaper keeps it: its entry in the previous configuration, by address. */
+export interface ReaperEntry extends ReapEntry {
   address: string;
-  id: string;
-  name: string;
-  removalPolicy: RemovalPolicy;
-  forceDelete: boolean;
 }
 
 /**
@@ -58,7 +55,7 @@ export class StackRuntime extends Construct {
         Token.asString(
           Fn.jsonencode(
             Object.fromEntries(
-              this.entries.map((e) => [e.address, { id: e.id, name: e.name, removalPolicy: e.removalPolicy, forceDelete: e.forceDelete }]),
+              this.entries.map(({ address, ...entry }) => [address, entry]),
             ),
           ),
         ),

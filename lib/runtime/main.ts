@@ -34,7 +34,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 0;
   } catch (err) {
     const message = redactor.redact(describe(err, env[HOOK_ENV.name]));
-    print(message);
+    process.stderr.write(`${message}\n`);
     const report = env[HOOK_ENV.report];
     if (report) fs.writeFileSync(report, `${message}\n`);
     return 1;
