@@ -183,6 +183,18 @@ export class ControlPlaneClient {
     ).data;
   }
 
+  /**
+   * Create-or-update by manifest, matched by name: how a group moves to
+   * another integration in place (names are unique, so a new group of the
+   * same name cannot exist beside the old one).
+   */
+  async applyManifest(input: { name: string; integrationId: string }): Promise<SecretGroup> {
+    const manifest = { type: "secret-group", name: input.name, integration_fqn: input.integrationId };
+    return (
+      await this.send<{ data: SecretGroup }>({ method: "PUT", path: `${BASE}/secret-groups`, body: { manifest }, group: input.name, idempotent: true })
+    ).data;
+  }
+
   /** Deletes a group. Resolves false when it was already gone. */
   async deleteGroup(id: string, opts: { forceDelete?: boolean; name?: string } = {}): Promise<boolean> {
     try {

@@ -1,41 +1,50 @@
 import { Construct } from "constructs";
 import {
   ITerraformDependable,
+  Lazy,
   TerraformMetaArguments,
   TerraformResource,
+  TerraformResourceLifecycle,
   Token,
   anyToHclTerraform,
   anyToTerraform,
   hashMapper,
   hashMapperHcl,
 } from "cdktf";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 
 export type HookKind = "terraform_data" | "null_resource";
 
 export interface Provisioner {
   command: string;
-  environment?: Record<string, string>;
+  /** A map, or one Terraform expression that yields a map. */
+  environment?: Record<string, string> | string;
   when?: "destroy";
   onFailure?: "continue" | "fail";
 }
 
 export interface HookResourceProps {
   /** A change of any of these replaces the resource, running its create-time provisioners. */
-  replaceOn: Record<string, string>;
-  /** Values kept in the state; with `freezeKept`, set once at creation and never updated. */
-  keep?: Record<string, string>;
+  replaceOn: Record<string, unknown>;
+  /**
+   * Values kept in the state. A change updates them in place (terraform_data)
+   * or replaces the resource (null_resource, whose triggers all replace);
+   * with `freezeKept` they are set once at creation and never updated.
+   */
+  keep?: Record<string, unknown>;
   freezeKept?: boolean;
-  provisioners: Provisioner[];
+  createBeforeDestroy?: boolean;
+  /** Produced at synth, once every group is known. */
+  provisioners?: () => Provisioner[];
   dependsOn?: ITerraformDependable[];
 }
 
 /**
- * One resource that runs provisioners, as `terraform_data` (built into
- * Terraform >= 1.4, no download) or `null_resource` (hashicorp/null), with the
- * same behaviour. It hides the two schemas: terraform_data replaces on
- * `triggers_replace` and keeps `input`; null_resource has only `triggers`, all
- * of which replace, so kept values sit there under ignore_changes.
+ * One resource that holds values and runs provisioners, as `terraform_data`
+ * (built into Terraform >= 1.4, no download) or `null_resource`
+ * (hashicorp/null), with the same behaviour. It hides the two schemas:
+ * terraform_data replaces on `triggers_replace` and keeps `input`;
+ * null_resource has only `triggers` (strings, all of which replace), so
+ * kept values sit there as JSON, under ignore_changes when frozen.
  */
 export class HookResource extends Construct {
   readonly resource: TerraformResource;
@@ -44,49 +53,88 @@ export class HookResource extends Construct {
   constructor(scope: Construct, id: string, kind: HookKind, props: HookResourceProps) {
     super(scope, id);
     this.kind = kind;
-    const provisioners = props.provisioners.map((p) => ({ type: "local-exec" as const, ...p }));
     const keep = props.keep ?? {};
+    const frozen = props.freezeKept ? (kind === "terraform_data" ? ["input"] : Object.keys(keep).map((k) => `triggers["${k}"]`)) : undefined;
+    const lifecycle: TerraformResourceLifecycle = {
+      ...(props.createBeforeDestroy ? { createBeforeDestroy: true } : {}),
+      ...(frozen ? { ignoreChanges: frozen } : {}),
+    };
     if (kind === "terraform_data") {
       this.resource = new TerraformData(this, "hook", {
         triggersReplace: props.replaceOn,
         input: Object.keys(keep).length ? keep : undefined,
-        lifecycle: props.freezeKept ? { ignoreChanges: ["input"] } : undefined,
-        provisioners,
+        lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
         dependsOn: props.dependsOn,
       });
     } else {
+      // Loaded only for this hook: the provider bindings are an optional peer.
+      const { Resource: NullResource } = require("@cdktf/provider-null/lib/resource") as typeof import("@cdktf/provider-null/lib/resource");
       this.resource = new NullResource(this, "hook", {
-        triggers: { ...props.replaceOn, ...keep },
-        lifecycle: props.freezeKept ? { ignoreChanges: Object.keys(keep).map((k) => `triggers["${k}"]`) } : undefined,
-        provisioners,
+        triggers: Object.fromEntries(Object.entries({ ...props.replaceOn, ...keep }).map(([k, v]) => [k, asString(v)])),
+        lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
         dependsOn: props.dependsOn,
       });
     }
+    const produce = props.provisioners;
+    if (produce) {
+      this.resource.addOverride(
+        "provisioner",
+        Lazy.anyValue({
+          produce: () =>
+            produce().map((p) => ({
+              "local-exec": { command: p.command, environment: p.environment, when: p.when, on_failure: p.onFailure },
+            })),
+        }),
+      );
+    }
   }
 
-  /** The resource's id (changes on every replacement). */
-  get id(): string {
-    return Token.asString(this.resource.getStringAttribute("id"));
+  /** The resource's Terraform address. */
+  get address(): string {
+    return `${this.resource.terraformResourceType}.${this.resource.friendlyUniqueId}`;
   }
 
-  /** A kept value, as a token for other resources and outputs. */
+  /** The resource's id (changes on every replacement), as an expression without `${}`. */
+  get idExpression(): string {
+    return `${this.address}.id`;
+  }
+
+  /** A kept string value, as a cdktf token. */
   kept(key: string): string {
-    const attr = this.kind === "terraform_data" ? `output.${key}` : `triggers.${key}`;
-    return Token.asString(this.resource.interpolationForAttribute(attr));
+    return Token.asString(this.resource.interpolationForAttribute(this.kind === "terraform_data" ? `output.${key}` : `triggers.${key}`));
   }
+
+  /** Overrides the address, so it follows a stable identity rather than the construct path. */
+  setLogicalId(id: string): void {
+    this.resource.overrideLogicalId(id);
+  }
+
+  /** Everything this resource holds, as one expression without `${}` (a string for null_resource's triggers). */
+  get heldExpression(): string {
+    return this.kind === "terraform_data" ? `${this.address}.output` : `jsonencode(${this.address}.triggers)`;
+  }
+}
+
+/** A kept value as the resource's own provisioners see it (`self`), a JSON string for both kinds. */
+export function selfKeptJson(kind: HookKind, key: string): string {
+  return kind === "terraform_data" ? `\${self.input.${key}}` : `\${self.triggers.${key}}`;
+}
+
+function asString(v: unknown): string {
+  return typeof v === "string" ? v : Token.asString(v);
 }
 
 /**
  * Terraform's built-in `terraform_data`. cdktf's own DataResource class checks
  * the Terraform version at synth by running `terraform version` once per
- * resource: with four per group, most of a large stack's synth time. Terraform
- * itself refuses `terraform_data` below 1.4 with a clear error.
+ * resource: most of a large stack's synth time. Terraform itself refuses
+ * `terraform_data` below 1.4 with a clear error.
  */
 class TerraformData extends TerraformResource {
   constructor(
     scope: Construct,
     id: string,
-    private readonly config: TerraformMetaArguments & { input?: Record<string, string>; triggersReplace: Record<string, string> },
+    private readonly config: TerraformMetaArguments & { input?: Record<string, unknown>; triggersReplace: Record<string, unknown> },
   ) {
     super(scope, id, { terraformResourceType: "terraform_data", ...config });
   }
@@ -104,9 +152,4 @@ class TerraformData extends TerraformResource {
       triggers_replace: hashMapperHcl(anyToHclTerraform)(this.config.triggersReplace),
     };
   }
-}
-
-/** A kept value as the resource's own provisioners see it (`self`). */
-export function selfKept(kind: HookKind, key: string): string {
-  return kind === "terraform_data" ? `\${self.input.${key}}` : `\${self.triggers.${key}}`;
 }

@@ -1,28 +1,30 @@
 import { Construct } from "constructs";
-import { Annotations, DataTerraformRemoteStateLocal, Fn, TerraformStack, Token } from "cdktf";
-import * as crypto from "crypto";
-import { HOOK_ENV, RECORD_OUTPUTS, RECORD_SHELL_TESTS, RemovalPolicy, SecretSpec } from "../shared/contract";
+import { Annotations, Token } from "cdktf";
+import { ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec } from "../shared/contract";
 import { groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../shared/rules";
-import { HookKind, HookResource, selfKept } from "./hook-resource";
-import { SecretSource, SecretValue, variableExpression } from "./secret-value";
-import { StackRuntime } from "./stack-runtime";
+import { FingerprintPart, digestKeyProblems, fingerprint } from "./fingerprint";
+import { HookKind, HookResource } from "./hook-resource";
+import { SecretSource, SecretValue } from "./secret-value";
+import { CarriedValue, StackRuntime } from "./stack-runtime";
+import { escapeTemplate } from "./terraform-text";
 
 export interface SecretGroupProps {
-  /** The group's name on the control plane; changing it creates the new group and deletes the old one. */
+  /** The group's name on the control plane, its identity within the stack; changing it creates the new group, then deletes the old one. */
   readonly name: string;
-  /** Id of the secret store integration that backs the group; changing it recreates the group. */
+  /** Id of the secret store integration that backs the group; changing it moves the group to the new integration in place. */
   readonly integrationId: string;
   /** Secrets by key: a literal string (written to the synthesized config) or a SecretValue. */
   readonly secrets: { readonly [key: string]: string | SecretValue };
   /**
-   * Bump to push values Terraform cannot see change (SecretValue.fromEnv not set
-   * at synth, ephemeral variables).
+   * Bump to push values Terraform cannot see change (SecretValue.fromEnv or
+   * a variable not set at synth, ephemeral variables).
    * @default - no version
    */
   readonly secretsVersion?: string;
   /**
-   * The resource that runs the hook: `terraform_data` is built into Terraform
-   * >= 1.4; `null_resource` needs the hashicorp/null provider.
+   * The resource type of the stack's hooks: `terraform_data` is built into
+   * Terraform >= 1.4; `null_resource` needs the hashicorp/null provider.
+   * Every group of a stack uses the same.
    * @default "terraform_data"
    */
   readonly hook?: HookKind;
@@ -52,8 +54,9 @@ const POLICIES: readonly string[] = ["destroy", "retain"];
 
 /**
  * A secret group on the control plane, created, rotated in place and deleted
- * by `cdktf deploy` / `destroy`. Synth-time only: the hook program does the
- * talking at deploy time.
+ * by `cdktf deploy` / `destroy`. Synth-time only: it describes the group in
+ * one resource named after the group; the stack's runner does the talking at
+ * deploy time.
  */
 export class SecretGroup extends Construct {
   /** The id the control plane assigned, as held in the Terraform state. */
@@ -68,133 +71,73 @@ export class SecretGroup extends Construct {
     this.node.addValidation({ validate: () => problems });
 
     const kind: HookKind = HOOK_KINDS.includes(props.hook as string) ? props.hook! : "terraform_data";
-    const removalPolicy: RemovalPolicy = props.removalPolicy === "retain" ? "retain" : "destroy";
-    const forceDelete = props.forceDelete === true;
-    const stack = TerraformStack.of(this);
-    const address = this.node.path.slice(stack.node.path.length + 1);
     const runtime = StackRuntime.of(this, kind);
-    problems.push(...runtime.claimName(props.name, address));
-    const { recordPath } = runtime.register(address);
+    if (runtime.kind !== kind) {
+      problems.push(`hook "${kind}" differs from the "${runtime.kind}" of the other secret groups of this stack; use one hook per stack`);
+    }
+    const name = typeof props.name === "string" ? props.name : "";
+    problems.push(...runtime.claimName(name, this.node.path));
 
     const secrets = isPlainObject(props.secrets) ? props.secrets : {};
     this.keys = Object.keys(secrets);
     const specs: SecretSpec[] = [];
-    let hasEphemeral = false;
-    const values: Record<string, string> = {};
-    const digestParts: string[] = [`version=${props.secretsVersion ?? ""}`];
+    const values: CarriedValue[] = [];
+    const parts: FingerprintPart[] = [];
     for (const key of this.keys) {
       const source = sourceOf(secrets[key]);
       if (!source) continue;
-      const salt = `${props.name}\n${key}\n`;
       if (source.kind === "env") {
         specs.push({ key, source: "env", env: source.env });
-        const atSynth = process.env[source.env];
-        digestParts.push(`${key}=${atSynth === undefined ? `env:${source.env}` : sha256(salt + atSynth)}`);
+        parts.push(seen(key, process.env[source.env], `env:${source.env}`));
         continue;
       }
-      const index = specs.length;
-      specs.push({ key, source: "value", index });
+      specs.push({ key, source: "value", index: -1 });
       if (source.kind === "literal") {
-        values[`${HOOK_ENV.valuePrefix}${index}`] = source.value;
-        digestParts.push(`${key}=${sha256(salt + source.value)}`);
+        values.push({ expression: escapeTemplate(source.value), bytes: Buffer.byteLength(source.value, "utf8"), ephemeral: false });
+        parts.push({ key, value: source.value });
         Annotations.of(this).addWarning(
           `secret "${key}" is a literal: its value will be in plaintext in the synthesized configuration (cdk.tf.json); use SecretValue.fromEnv or SecretValue.fromVariable`,
         );
       } else {
-        values[`${HOOK_ENV.valuePrefix}${index}`] = variableExpression(source.variable);
-        hasEphemeral ||= source.ephemeral;
-        digestParts.push(
-          source.ephemeral
-            ? `${key}=ephemeral:${source.variable.friendlyUniqueId}`
-            : Token.asString(Fn.join("", [`${key}=`, Fn.sha256(Fn.join("", [salt, source.variable.stringValue]))])),
-        );
+        const variable = source.variable.friendlyUniqueId;
+        // nonsensitive: the value is the hook's input, not something to hide
+        // from it; Terraform would otherwise suppress the hook's output.
+        values.push({ expression: `\${nonsensitive(var.${variable})}`, ephemeral: source.ephemeral });
+        // A variable's value is seen when cdktf synthesizes with TF_VAR_<name> set, as `cdktf deploy` does.
+        parts.push(source.ephemeral ? { key, unseen: `ephemeral:${variable}` } : seen(key, process.env[`TF_VAR_${variable}`], `variable:${variable}`));
       }
     }
-    // A salted digest of the values, never the values: a change replaces the
-    // update hook, which then sends exactly one PUT.
-    const digest = digestParts.every((p) => !Token.isUnresolved(p))
-      ? sha256(digestParts.join("\n"))
-      : Token.asString(Fn.sha256(Fn.join("\n", digestParts)));
-    const visibleDigest = Token.isUnresolved(digest) ? Token.asString(Fn.nonsensitive(digest)) : digest;
-
-    const report = hasEphemeral ? `${recordPath}.error` : undefined;
-    const group = {
-      [HOOK_ENV.name]: props.name,
-      [HOOK_ENV.integrationId]: props.integrationId,
-      [HOOK_ENV.secrets]: JSON.stringify(specs),
-      [HOOK_ENV.digest]: visibleDigest,
-      [HOOK_ENV.record]: recordPath,
-      ...values,
+    if (parts.some((p) => "value" in p)) problems.push(...digestKeyProblems(process.env));
+    const version = typeof props.secretsVersion === "string" ? props.secretsVersion : undefined;
+    const spec: GroupSpec = {
+      name,
+      integrationId: typeof props.integrationId === "string" ? props.integrationId : "",
+      secrets: specs,
+      fingerprint: problems.length ? "invalid" : fingerprint(name, version, parts, process.env[ENV_DIGEST_KEY]),
+      adopt: props.adoptExisting === true,
+      removalPolicy: props.removalPolicy === "retain" ? "retain" : "destroy",
+      forceDelete: props.forceDelete === true,
     };
 
-    // Identity: a new name or integration is a new group.
-    const createEnv = { ...group, [HOOK_ENV.adopt]: String(props.adoptExisting === true) };
-    const create = new HookResource(this, "create", kind, {
-      replaceOn: { name: props.name, integrationId: props.integrationId },
-      provisioners: runtime.provisioners("create", createEnv, { report }),
+    // The group's one resource: its desired state, named after the group so
+    // that moving or renaming the construct changes nothing. A new name or
+    // integration replaces it (-/+); new values update it in place (~).
+    const marker = new HookResource(this, "group", kind, {
+      replaceOn: { name: spec.name, integration_id: escapeTemplate(spec.integrationId) },
+      keep: {
+        fingerprint: spec.fingerprint,
+        keys: this.keys.join(","),
+        secrets_version: escapeTemplate(version ?? ""),
+        removal_policy: spec.removalPolicy,
+        force_delete: String(spec.forceDelete),
+        adopt_existing: String(spec.adopt),
+      },
     });
+    if (!groupNameProblems(name).length) marker.setLogicalId(`secret_group_${name}`);
 
-    // Terraform saves a resource before its provisioners run: a deploy killed
-    // during the create hook leaves a create that looks done and no id
-    // recorded. This step follows the create; the next deploy finds it still
-    // to do, and it finishes that create (a no-op after a complete one).
-    const resume = new HookResource(this, "resume-create", kind, {
-      replaceOn: { create: create.id },
-      provisioners: runtime.provisioners("resume", createEnv, { report, skipWhen: RECORD_SHELL_TESTS.hasId(recordPath) }),
-    });
-
-    // The id the hook wrote, read back after the create and its resume ran.
-    // Frozen in the state by the holder below, so a fresh machine (placeholder
-    // record) plans nothing.
-    const record = new DataTerraformRemoteStateLocal(this, "record", {
-      path: recordPath,
-      defaults: Object.fromEntries(RECORD_OUTPUTS.map((k) => [k, ""])),
-    });
-    record.addOverride("depends_on", [`${resume.resource.terraformResourceType}.${resume.resource.friendlyUniqueId}`]);
-
-    const holder = new HookResource(this, "id", kind, {
-      replaceOn: { create: create.id },
-      keep: { id: record.getString("id"), fqn: record.getString("fqn"), name: props.name },
-      freezeKept: true,
-      provisioners: [
-        {
-          when: "destroy",
-          command: runtime.command("delete"),
-          environment: {
-            [HOOK_ENV.groupId]: selfKept(kind, "id"),
-            [HOOK_ENV.name]: selfKept(kind, "name"),
-            [HOOK_ENV.removalPolicy]: removalPolicy,
-            [HOOK_ENV.forceDelete]: String(forceDelete),
-            [HOOK_ENV.record]: recordPath,
-          },
-        },
-      ],
-    });
-    this.groupId = holder.kept("id");
-    this.fqn = holder.kept("fqn");
-
-    // Content: new values are one PUT to the same group, never a new group.
-    const updateEnv = {
-      ...group,
-      [HOOK_ENV.groupId]: this.groupId,
-      [HOOK_ENV.createAddress]: `${create.resource.terraformResourceType}.${create.resource.friendlyUniqueId}`,
-    };
-    const sent = RECORD_SHELL_TESTS.holdsDigest(recordPath);
-    const update = new HookResource(this, "update", kind, {
-      replaceOn: { digest, keys: this.keys.join(",") },
-      provisioners: runtime.provisioners("update", updateEnv, { report, skipWhen: sent }),
-      dependsOn: [holder.resource],
-    });
-
-    // Likewise, a deploy killed during the update hook leaves new values that
-    // look sent. The update op sends nothing when the record holds this
-    // digest, so run again as a step after the update it finishes the job.
-    new HookResource(this, "resume-update", kind, {
-      replaceOn: { update: update.id },
-      provisioners: runtime.provisioners("update", updateEnv, { report, skipWhen: sent }),
-    });
-
-    runtime.track({ address, id: this.groupId, name: props.name, removalPolicy, forceDelete });
+    const where = runtime.add({ spec, values, marker });
+    this.groupId = where.groupId;
+    this.fqn = where.fqn;
   }
 
   /** The fqn of one secret of this group, for use in other resources. */
@@ -206,8 +149,8 @@ export class SecretGroup extends Construct {
   }
 }
 
-function sha256(text: string): string {
-  return crypto.createHash("sha256").update(text).digest("hex");
+function seen(key: string, value: string | undefined, unseen: string): FingerprintPart {
+  return value === undefined ? { key, unseen } : { key, value };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -224,8 +167,16 @@ function sourceOf(v: unknown): SecretSource | undefined {
 function validate(props: SecretGroupProps): string[] {
   const problems: string[] = [];
   if (!isPlainObject(props)) return ["props must be an object"];
-  if (!Token.isUnresolved(props.name)) problems.push(...groupNameProblems(props.name));
-  if (!Token.isUnresolved(props.integrationId)) problems.push(...integrationIdProblems(props.integrationId));
+  if (typeof props.name === "string" && Token.isUnresolved(props.name)) {
+    problems.push("name must be a plain string known at synth: it is the group's identity in the stack");
+  } else {
+    problems.push(...groupNameProblems(props.name));
+  }
+  if (typeof props.integrationId === "string" && Token.isUnresolved(props.integrationId)) {
+    problems.push("integrationId must be a plain string known at synth");
+  } else {
+    problems.push(...integrationIdProblems(props.integrationId));
+  }
   if (!isPlainObject(props.secrets)) {
     problems.push(`secrets must be an object of key to value, got ${props.secrets === null ? "null" : Array.isArray(props.secrets) ? "an array" : typeof props.secrets}`);
   } else {
@@ -235,7 +186,11 @@ function validate(props: SecretGroupProps): string[] {
       if (!source) {
         problems.push(`secret "${key}": value must be a string or a SecretValue, got ${value === null ? "null" : typeof value}`);
       } else if (source.kind === "literal") {
-        problems.push(...secretValueProblems(key, source.value));
+        if (Token.isUnresolved(source.value)) {
+          problems.push(`secret "${key}": a literal must be a plain string; pass a Terraform variable with SecretValue.fromVariable`);
+        } else {
+          problems.push(...secretValueProblems(key, source.value));
+        }
       } else if (source.kind === "env") {
         if (typeof source.env !== "string" || !ENV_NAME.test(source.env)) {
           problems.push(`secret "${key}": SecretValue.fromEnv(${JSON.stringify(source.env)}) is not a valid environment variable name`);

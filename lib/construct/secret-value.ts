@@ -1,4 +1,4 @@
-import { Fn, TerraformVariable, Token } from "cdktf";
+import { TerraformVariable } from "cdktf";
 
 /**
  * Where a secret's value comes from. A plain string in `secrets` is a literal:
@@ -40,8 +40,3 @@ export type SecretSource =
   | { kind: "literal"; value: string }
   | { kind: "env"; env: string }
   | { kind: "variable"; variable: TerraformVariable; ephemeral: boolean; sensitive: boolean };
-
-/** A value Terraform can hand to the hook without marking its output sensitive. */
-export function variableExpression(variable: TerraformVariable): string {
-  return Token.asString(Fn.nonsensitive(variable.value));
-}

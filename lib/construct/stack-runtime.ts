@@ -1,24 +1,61 @@
 import { Construct } from "constructs";
-import { App, AssetType, Fn, Lazy, TerraformAsset, TerraformStack, Token } from "cdktf";
+import {
+  App,
+  AssetType,
+  DataTerraformRemoteStateLocal,
+  LocalBackend,
+  Lazy,
+  TerraformAsset,
+  TerraformLocal,
+  TerraformOutput,
+  TerraformRemoteState,
+  TerraformStack,
+  Token,
+} from "cdktf";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { HOOK_ENV, HookOp, ReapEntry, recordFile } from "../shared/contract";
-import { HookKind, HookResource, Provisioner, selfKept } from "./hook-resource";
+import { GroupSpec, HOOK_ENV, HookOp, RECORDED_OUTPUT, doneFile, recordFile } from "../shared/contract";
+import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
+import { hookBundlePath } from "./bundle";
+import { HookKind, HookResource, Provisioner, selfKeptJson } from "./hook-resource";
+import { escapeTemplate } from "./terraform-text";
 
-const BUNDLE = path.join(__dirname, "..", "..", "dist", "hook", "hook.js");
 const RUNTIME_ID = "SecretGroupRuntime";
-const RECORDS_DIR = ".secret-groups";
+/** Scratch files of one apply, in the stack folder (where local-exec runs). */
+const SCRATCH = ".secret-groups";
+const STATE_SOURCE_ID = "secret_groups_state";
 
-/** A group as the reaper keeps it: its entry in the previous configuration, by address. */
-export interface ReaperEntry extends ReapEntry {
-  address: string;
+/** One value a runner carries in its environment. */
+export interface CarriedValue {
+  /** A Terraform string: an escaped literal, or an interpolation of a variable. */
+  expression: string;
+  /** Its size when known at synth (literals), else undefined. */
+  bytes?: number;
+  /** For the plan-time size check; ephemeral values cannot take part in it. */
+  ephemeral: boolean;
+}
+
+/** A group as the construct hands it to the runtime. */
+export interface Member {
+  spec: GroupSpec;
+  /** The values of the secrets whose spec says source "value", in the order of those secrets. */
+  values: CarriedValue[];
+  /** The group's one resource, holding its desired state. */
+  marker: HookResource;
 }
 
 /**
- * What the groups of one stack share: the hook program, shipped as an asset
- * (so the synthesized stack runs with plain Terraform), the record files, and
- * the reaper that deletes groups removed from the code.
+ * What the groups of one stack share at deploy time: the hook program
+ * (shipped as an asset, so the synthesized stack runs with plain Terraform),
+ * the record of the last apply read back from the stack's own backend, the
+ * runners that reconcile the groups, and the reaper that deletes the groups
+ * removed from the code.
+ *
+ * Per runner: a runner step (one Node start, all its groups in parallel), a
+ * resume step (finishes a runner whose apply was killed; a shell test
+ * otherwise), the runner's result read back, and a holder that keeps it in
+ * the state and deletes its groups on destroy.
  */
 export class StackRuntime extends Construct {
   static of(scope: Construct, kind: HookKind): StackRuntime {
@@ -27,104 +64,264 @@ export class StackRuntime extends Construct {
     return existing ?? new StackRuntime(stack, RUNTIME_ID, kind);
   }
 
+  readonly kind: HookKind;
+  private readonly stack: TerraformStack;
   private readonly asset: TerraformAsset;
   private readonly stackDir: string;
-  private readonly entries: ReaperEntry[] = [];
+  private readonly runners: Runner[] = [];
   private readonly names = new Map<string, string>();
+  private readonly reaper: HookResource;
+  private stateSource?: TerraformRemoteState;
 
   private constructor(stack: TerraformStack, id: string, kind: HookKind) {
     super(stack, id);
-    if (!fs.existsSync(BUNDLE)) {
-      throw new Error(`the secret-group hook bundle is missing at ${BUNDLE}; run "npm run build:hook" (npm ci runs it)`);
-    }
+    this.kind = kind;
+    this.stack = stack;
+    const bundle = hookBundlePath();
     this.asset = new TerraformAsset(this, "hook", {
-      path: BUNDLE,
+      path: bundle,
       type: AssetType.FILE,
-      assetHash: crypto.createHash("sha256").update(fs.readFileSync(BUNDLE)).digest("hex").slice(0, 32),
+      assetHash: crypto.createHash("sha256").update(fs.readFileSync(bundle)).digest("hex").slice(0, 32),
     });
     this.stackDir = path.join(App.of(stack).outdir, "stacks", stack.node.id);
 
-    // Deleting a construct drops its resources without their destroy-time
-    // provisioners. The reaper is replaced whenever the set of groups changes;
-    // its destroy-time provisioner then sees the previous groups in `self` and
-    // the current addresses as a literal of the new configuration: the
-    // difference is exactly the groups removed from the code.
-    const addresses = Lazy.stringValue({ produce: () => JSON.stringify(this.entries.map((e) => e.address).sort()) });
-    const groups = Lazy.stringValue({
-      produce: () =>
-        Token.asString(
-          Fn.jsonencode(
-            Object.fromEntries(
-              this.entries.map(({ address, ...entry }) => [address, entry]),
-            ),
-          ),
-        ),
+    // What the state recorded and the code no longer has: deleted by the
+    // reaper, after every runner succeeded (create before delete).
+    const doomed = new TerraformLocal(
+      this,
+      "doomed",
+      Lazy.stringValue({ produce: () => `\${jsonencode({ for k, v in ${this.recorded()} : k => v if !contains(${this.namesExpression()}, k) })}` }),
+    );
+    doomed.overrideLogicalId("secret_groups_doomed");
+    const reapEnv = (done: string) => `\${{ ${HOOK_ENV.doomed} = local.secret_groups_doomed, ${HOOK_ENV.done} = "${done}" }}`;
+    const nothingDoomed = `[ "$${HOOK_ENV.doomed}" = "{}" ]`;
+    this.reaper = new HookResource(this, "reaper", kind, {
+      replaceOn: { names: Lazy.stringValue({ produce: () => this.desiredNames().join(",") }) },
+      provisioners: () => [{ command: `${nothingDoomed} || ${this.command("reap")}`, environment: reapEnv(doneFile(SCRATCH, "${self.id}")) }],
     });
-    new HookResource(this, "reaper", kind, {
-      replaceOn: { addresses },
-      keep: { groups },
-      provisioners: [
-        {
-          when: "destroy",
-          command: this.command("reap"),
-          environment: {
-            [HOOK_ENV.reapPrevious]: selfKept(kind, "groups"),
-            [HOOK_ENV.reapCurrent]: addresses,
-          },
-        },
-      ],
+    this.reaper.setLogicalId("secret_groups_reaper");
+    this.reaper.resource.addOverride("depends_on", Lazy.anyValue({ produce: () => this.runners.map((r) => r.resume.address) }));
+    const reapResume = new HookResource(this, "reaper-resume", kind, {
+      replaceOn: { reaper: `\${${this.reaper.idExpression}}` },
+      provisioners: () => {
+        const done = doneFile(SCRATCH, `\${${this.reaper.idExpression}}`);
+        return [{ command: `${nothingDoomed} || test -f ${done} || ${this.command("reap")}`, environment: reapEnv(done) }];
+      },
     });
+    reapResume.setLogicalId("secret_groups_reaper_resume");
+
+    // The record of this apply, read back by the next one from the stack's
+    // own backend: the only memory between deploys, the same on every machine.
+    const output = new TerraformOutput(this, "recorded", {
+      value: Lazy.anyValue({ produce: () => `\${merge(${this.runners.map((r) => `jsondecode(${r.holderGroups})`).join(", ")})}` }),
+      description: "The secret groups this stack manages, as the control plane returned them (ids, fqns; never values)",
+    });
+    output.overrideLogicalId(RECORDED_OUTPUT);
+    output.addOverride("depends_on", [reapResume.address]);
   }
 
   /** Problems when another group of this stack already has this name. */
-  claimName(name: string, address: string): string[] {
+  claimName(name: string, path: string): string[] {
     const other = this.names.get(name);
     if (other !== undefined) return [`name "${name}" is already used by the secret group at ${other} in this stack`];
-    this.names.set(name, address);
+    this.names.set(name, path);
     return [];
   }
 
   /**
-   * A group's record file, in the stack folder (which synth keeps, unlike
-   * assets) so that an interrupted deploy finds what its hooks recorded. An
-   * empty one is written when there is none, so that plans on a fresh machine
-   * can read it; the hook overwrites it with the id the control plane assigned.
+   * Places a group in a runner with room for its values (Linux limits what
+   * one process's environment can carry) and returns where its record will be.
    */
-  register(address: string): { recordPath: string } {
-    const recordPath = `${RECORDS_DIR}/${crypto.createHash("sha256").update(address).digest("hex").slice(0, 24)}.tfstate`;
+  add(member: Member): { groupId: string; fqn: string } {
+    const bytes = member.values.reduce((n, v) => n + (v.bytes ?? ASSUMED_VARIABLE_BYTES), 0);
+    let runner = this.runners.find((r) => r.fits(bytes));
+    if (!runner) {
+      runner = new Runner(this, this.runners.length, this.kind);
+      this.runners.push(runner);
+    }
+    runner.take(member, bytes);
+    return { groupId: runner.recordedField(member.spec.name, "id"), fqn: runner.recordedField(member.spec.name, "fqn") };
+  }
+
+  /** The shell command that runs the hook program for an operation, in place of the shell. */
+  command(op: HookOp): string {
+    return `exec node ${this.asset.path} ${op}`;
+  }
+
+  /** The scratch file a runner's result goes to; synth writes an empty one so that plans work anywhere. */
+  recordPath(index: number): string {
+    const recordPath = `${SCRATCH}/runner-${index}.tfstate`;
     const file = path.join(this.stackDir, recordPath);
     if (!fs.existsSync(file)) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, recordFile(null));
     }
-    return { recordPath };
+    return recordPath;
   }
 
-  /** Lets the reaper delete the group once it is removed from the code. */
-  track(entry: ReaperEntry): void {
-    this.entries.push(entry);
+  /** {name: Recorded} as the last apply left it, an expression read at plan time. */
+  recorded(): string {
+    return `data.terraform_remote_state.${this.ensureStateSource()}.outputs.${RECORDED_OUTPUT}`;
   }
 
-  /** The shell command that runs the hook program for an operation. */
-  command(op: HookOp): string {
-    return `node ${this.asset.path} ${op}`;
+  /** Every desired group name of the stack, as a Terraform list expression. */
+  namesExpression(): string {
+    return JSON.stringify(this.desiredNames());
+  }
+
+  private desiredNames(): string[] {
+    return this.runners.flatMap((r) => r.members.map((m) => m.spec.name)).sort();
   }
 
   /**
-   * The provisioners of a create-time operation. `skipWhen`, a shell test,
-   * spares the Node start of a step with nothing to do. When the environment
-   * holds an ephemeral value Terraform hides the hook's output, errors
-   * included; the hook then also writes its error to a report file, and a
-   * second provisioner, free of ephemeral values, prints it and fails the
-   * resource.
+   * The stack's own state, read at plan time through its backend: created at
+   * synth, once the backend is known. A local state file that does not exist
+   * yet is created empty, as Terraform would, so that the first plan can read it.
    */
-  provisioners(op: HookOp, environment: Record<string, string>, opts: { report?: string; skipWhen?: string } = {}): Provisioner[] {
-    const command = opts.skipWhen ? `${opts.skipWhen} || ${this.command(op)}` : this.command(op);
-    const { report } = opts;
-    if (!report) return [{ command, environment }];
+  private ensureStateSource(): string {
+    if (!this.stateSource) {
+      const backend = this.stack.ensureBackendExists();
+      this.stateSource = backend.getRemoteStateDataSource(this, "state", this.stack.node.id);
+      this.stateSource.overrideLogicalId(STATE_SOURCE_ID);
+      this.stateSource.addOverride("defaults", { [RECORDED_OUTPUT]: {} });
+      if (backend instanceof LocalBackend) ensureLocalState(this.stackDir, backend);
+    }
+    return STATE_SOURCE_ID;
+  }
+}
+
+/** One runner: the groups one Node start reconciles, and the steps around it. */
+class Runner {
+  readonly members: Member[] = [];
+  readonly resume: HookResource;
+  /** The holder's kept {name: Recorded}, a JSON string expression without `${}`. */
+  readonly holderGroups: string;
+  private readonly holder: HookResource;
+  private valueBytes = 0;
+  private valueCount = 0;
+
+  constructor(
+    private readonly runtime: StackRuntime,
+    readonly index: number,
+    kind: HookKind,
+  ) {
+    const scope = new Construct(runtime, `runner-${index}`);
+    const local = `secret_groups_runner_${index}`;
+    const env = new TerraformLocal(scope, "env", Lazy.anyValue({ produce: () => this.environment() }));
+    env.overrideLogicalId(local);
+    const recordPath = runtime.recordPath(index);
+    const reportFor = (id: string) => `${SCRATCH}/${id}.error`;
+    const steps = (done: string, id: string, guard: string): Provisioner[] => {
+      const report = this.members.some((m) => m.values.some((v) => v.ephemeral)) ? reportFor(id) : undefined;
+      const environment = `\${merge(local.${local}, { ${HOOK_ENV.done} = "${done}"${report ? `, ${HOOK_ENV.report} = "${report}"` : ""} })}`;
+      const run: Provisioner = { command: `${guard}${runtime.command("reconcile")}`, environment };
+      if (!report) return [run];
+      // Terraform hides the output of a provisioner whose config holds an
+      // ephemeral value: the hook also writes its error to a file, printed
+      // by a second provisioner that holds none.
+      return [
+        { ...run, onFailure: "continue" },
+        { command: `if [ -f ${report} ]; then cat ${report} >&2; rm -f ${report}; exit 1; fi` },
+      ];
+    };
+
+    const runner = new HookResource(scope, "runner", kind, {
+      replaceOn: Lazy.anyValue({
+        produce: () =>
+          Object.fromEntries(this.members.map((m) => [m.spec.name, `\${${m.marker.heldExpression}}`])),
+      }) as unknown as Record<string, unknown>,
+      provisioners: () => steps(doneFile(SCRATCH, "${self.id}"), "${self.id}", ""),
+    });
+    runner.setLogicalId(`secret_groups_runner_${index}`);
+    runner.resource.addOverride("lifecycle.precondition", Lazy.anyValue({ produce: () => this.sizeChecks() }));
+
+    // A runner saved as done by a killed apply is finished here: its scratch
+    // file says whether it completed in this apply; if not, reconcile again.
+    const runnerId = `\${${runner.idExpression}}`;
+    this.resume = new HookResource(scope, "resume", kind, {
+      replaceOn: { runner: runnerId },
+      provisioners: () => steps(doneFile(SCRATCH, runnerId), runnerId, `test -f ${doneFile(SCRATCH, runnerId)} || `),
+    });
+    this.resume.setLogicalId(`secret_groups_runner_${index}_resume`);
+
+    const record = new DataTerraformRemoteStateLocal(scope, "record", { path: recordPath, defaults: { groups: {} } });
+    record.overrideLogicalId(`secret_groups_runner_${index}_record`);
+    record.addOverride("depends_on", [this.resume.address]);
+
+    // Keeps what the runner recorded. Replaced with every run, create before
+    // destroy, so that a replacement never runs the destroy-time provisioner:
+    // only a real destroy deletes the groups.
+    this.holder = new HookResource(scope, "holder", kind, {
+      replaceOn: { resume: `\${${this.resume.idExpression}}` },
+      keep: { groups: `\${jsonencode(data.terraform_remote_state.secret_groups_runner_${index}_record.outputs.groups)}` },
+      freezeKept: true,
+      createBeforeDestroy: true,
+      provisioners: () => [{ when: "destroy", command: runtime.command("destroy"), environment: { [HOOK_ENV.doomed]: selfKeptJson(kind, "groups") } }],
+    });
+    this.holder.setLogicalId(`secret_groups_runner_${index}_holder`);
+    this.holderGroups = kind === "terraform_data" ? `${this.holder.address}.output.groups` : `${this.holder.address}.triggers.groups`;
+  }
+
+  fits(bytes: number): boolean {
+    return this.members.length < MAX_GROUPS_PER_RUNNER && (this.members.length === 0 || this.valueBytes + bytes <= RUNNER_VALUE_BUDGET_BYTES);
+  }
+
+  take(member: Member, bytes: number): void {
+    for (const secret of member.spec.secrets) {
+      if (secret.source === "value") secret.index = this.valueCount++;
+    }
+    this.members.push(member);
+    this.valueBytes += bytes;
+  }
+
+  /** A field of a group's record, as the holder keeps it in the state. */
+  recordedField(name: string, field: "id" | "fqn"): string {
+    return Token.asString(Lazy.stringValue({ produce: () => `\${jsondecode(${this.holderGroups})[${JSON.stringify(name)}].${field}}` }));
+  }
+
+  /** The runner's environment: every value once, the group specs, what the state recorded for them. */
+  private environment(): Record<string, string> {
+    const env: Record<string, string> = {};
+    let i = 0;
+    for (const m of this.members) for (const v of m.values) env[`${HOOK_ENV.valuePrefix}${i++}`] = v.expression;
+    const names = JSON.stringify(this.members.map((m) => m.spec.name));
+    const recorded = this.runtime.recorded();
+    env[HOOK_ENV.groups] = escapeTemplate(JSON.stringify(this.members.map((m) => m.spec)));
+    env[HOOK_ENV.recorded] = `\${jsonencode({ for k, v in ${recorded} : k => v if contains(${names}, k) })}`;
+    env[HOOK_ENV.removing] = `\${jsonencode(keys(jsondecode(local.secret_groups_doomed)))}`;
+    env[HOOK_ENV.record] = this.runtime.recordPath(this.index);
+    return env;
+  }
+
+  /**
+   * The sizes synth could not see: every Terraform variable's value checked
+   * at plan, so that a deploy never fails with "argument list too long".
+   */
+  private sizeChecks(): { condition: string; error_message: string }[] | undefined {
+    const sized = this.members.flatMap((m) => m.values.filter((v) => !v.ephemeral && v.bytes === undefined).map((v) => v.expression.slice(2, -1)));
+    if (sized.length === 0) return undefined;
+    const literalBytes = this.members.reduce((n, m) => n + m.values.reduce((k, v) => k + (v.bytes ?? 0), 0), 0);
+    const bytes = (e: string) => `floor(length(base64encode(${e})) * 3 / 4)`;
+    const groups = this.members.map((m) => `"${m.spec.name}"`).join(", ");
     return [
-      { command, environment: { ...environment, [HOOK_ENV.report]: report }, onFailure: "continue" },
-      { command: `if [ -f ${report} ]; then cat ${report} >&2; rm -f ${report}; exit 1; fi` },
+      {
+        condition: `\${alltrue([${sized.map((e) => `${bytes(e)} <= ${MAX_VALUE_BYTES}`).join(", ")}])}`,
+        error_message: `A Terraform variable given to the secret groups ${escapeTemplate(groups)} is larger than ${MAX_VALUE_BYTES} bytes, the most a secret value may be.`,
+      },
+      {
+        condition: `\${${literalBytes} + ${sized.map(bytes).join(" + ")} <= ${RUNNER_VALUE_BUDGET_BYTES + RUNNER_VALUE_BUDGET_BYTES / 2}}`,
+        error_message: `The values of the secret groups ${escapeTemplate(groups)} from literals and Terraform variables add up to more than ${(RUNNER_VALUE_BUDGET_BYTES * 1.5) / 1024} KiB, more than one hook run can carry (Linux limits a process's environment to about 2 MiB); read the largest from the deploy environment with SecretValue.fromEnv.`,
+      },
     ];
   }
+}
+
+/** An empty state where the local backend's state file does not exist yet (the default workspace's). */
+function ensureLocalState(stackDir: string, backend: LocalBackend): void {
+  const props = (backend as unknown as { props: { path?: string } }).props;
+  const file = path.resolve(stackDir, props.path ?? "terraform.tfstate");
+  if (fs.existsSync(file)) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const empty = { version: 4, terraform_version: "1.4.0", serial: 0, lineage: crypto.randomUUID(), outputs: {}, resources: [] };
+  fs.writeFileSync(file, `${JSON.stringify(empty, null, 2)}\n`, { flag: "wx" });
 }

@@ -3,27 +3,30 @@
  * prints goes through one Redactor that knows the token and every value.
  */
 import type { ControlPlaneClient } from "../client/client";
-import { ConfigError, ControlPlaneError } from "../client/errors";
+import { ConfigError } from "../client/errors";
 import { Redactor } from "../client/redact";
 import * as fs from "fs";
 import { ENV_API_KEY, ENV_DEBUG, HOOK_ENV, HookOp, OPS } from "../shared/contract";
 import { HookContext, HookError, OPERATIONS } from "./ops";
 
+/** How often the hook checks that Terraform, which started it, is still alive. */
+const PARENT_CHECK_MS = 100;
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const op = argv[2] as HookOp;
-  const redactor = new Redactor([env[ENV_API_KEY]]).allow(env[HOOK_ENV.name] ?? "");
+  const redactor = new Redactor([env[ENV_API_KEY]]);
   const print = (line: string) => process.stderr.write(`${redactor.redact(line)}\n`);
   if (!OPS.includes(op)) {
     print(`usage: hook.js <${OPS.join("|")}>`);
     return 2;
   }
+  watchParent();
   let client: ControlPlaneClient | undefined;
   const ctx: HookContext = {
     env,
     redactor,
     say: print,
-    // Loaded on first use: runs that send nothing (an update right after its
-    // create, a retained delete) skip loading axios.
+    // Loaded on first use: runs that send nothing skip loading axios.
     client: () => {
       const { ControlPlaneClient: Client } = require("../client/client") as typeof import("../client/client");
       return (client ??= new Client({ redactor, log: env[ENV_DEBUG] ? print : undefined }));
@@ -33,7 +36,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     await OPERATIONS[op](ctx);
     return 0;
   } catch (err) {
-    const message = redactor.redact(describe(err, env[HOOK_ENV.name]));
+    const message = redactor.redact(describe(err));
     process.stderr.write(`${message}\n`);
     const report = env[HOOK_ENV.report];
     if (report) fs.writeFileSync(report, `${message}\n`);
@@ -41,11 +44,26 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
-function describe(err: unknown, name: string | undefined): string {
-  const prefix = name ? `secret group "${name}": ` : "";
-  if (err instanceof HookError || err instanceof ControlPlaneError) return err.message;
-  if (err instanceof ConfigError) return `${prefix}${err.message}`;
-  return `${prefix}unexpected error in the hook: ${err instanceof Error ? err.message : String(err)}`;
+function describe(err: unknown): string {
+  if (err instanceof ConfigError) return `secret groups: ${err.message}`;
+  if (err instanceof HookError || (err instanceof Error && err.message.startsWith("secret group "))) return err.message;
+  return `secret groups: unexpected error in the hook: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/**
+ * The provisioner execs the hook, so its parent is Terraform. When Terraform
+ * is killed, the hook is orphaned and must stop at once: a later deploy may
+ * already be sending newer values, which a late request of ours would undo.
+ */
+function watchParent(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      process.stderr.write("secret groups: terraform, which ran this hook, is gone; stopping without sending anything more\n");
+      process.exit(3);
+    }
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }
 
 main(process.argv, process.env).then((code) => {

@@ -1,16 +1,19 @@
 /**
- * The hook's operations, one plain async function each, run at deploy time by
- * the provisioners the construct wrote. Each takes its inputs from the
- * environment (see shared/contract) and talks to the control plane through the
- * one client. Cheap by design: a create is one POST, a rotation one PUT.
+ * The hook's operations, run at deploy time by the provisioners the construct
+ * wrote: one Node start per runner, all of its groups handled in parallel
+ * over keep-alive connections. Inputs come from the environment (see
+ * shared/contract); every decision comes from what the Terraform state
+ * recorded, never from files an earlier apply left on this machine.
  */
 import * as fs from "fs";
 import * as path from "path";
 import type { ControlPlaneClient } from "../client/client";
 import { ConflictError, NotFoundError } from "../client/errors";
 import { Redactor } from "../client/redact";
-import { GroupRecord, HOOK_ENV, HookOp, ReapEntry, SecretSpec, parseRecordFile, recordFile } from "../shared/contract";
-import { secretValueProblems } from "../shared/rules";
+import type { SecretGroup } from "../client/types";
+import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, Recorded, recordFile } from "../shared/contract";
+import { plural, secretValueProblems } from "../shared/rules";
+import { Action, planReconcile, recordOf } from "./plan";
 
 export type Env = Record<string, string | undefined>;
 
@@ -26,190 +29,175 @@ export interface HookContext {
 /** An error whose message is complete and safe to print as is. */
 export class HookError extends Error {}
 
-export const OPERATIONS: Record<HookOp, (ctx: HookContext) => Promise<void>> = { create, resume, update, delete: remove, reap };
+export const OPERATIONS: Record<HookOp, (ctx: HookContext) => Promise<void>> = { reconcile, reap, destroy };
 
-async function create(ctx: HookContext): Promise<void> {
-  const name = required(ctx.env, HOOK_ENV.name);
-  const secrets = resolveSecrets(ctx, name);
-  const integrationId = required(ctx.env, HOOK_ENV.integrationId);
+type Secrets = { key: string; value: string }[];
+
+/** Brings every group of this runner to its desired state. */
+async function reconcile(ctx: HookContext): Promise<void> {
+  const specs = parseJson<GroupSpec[]>(ctx.env, HOOK_ENV.groups) ?? [];
+  const recorded = parseJson<Record<string, Recorded | null>>(ctx.env, HOOK_ENV.recorded) ?? {};
+  const removing = parseJson<string[]>(ctx.env, HOOK_ENV.removing) ?? [];
+  // Every value is known to the redactor before the first request.
+  const values = resolveAll(ctx, specs);
+  const actions = planReconcile(specs, recorded);
+  const results: Record<string, Recorded> = {};
+  const failures = await forEachLimited(actions, concurrency(ctx.env), async (action) => {
+    results[action.spec.name] = await carryOut(ctx, action, values.get(action.spec.name)!);
+  });
+  if (failures.length) {
+    const waiting = removing.length
+      ? ` The groups removed from the code (${removing.map((n) => `"${n}"`).join(", ")}) are deleted only once every group exists: they are untouched.`
+      : "";
+    throw new HookError(failures.map((f) => describeFailure(f.error, f.item.spec.name)).join("\n") + waiting);
+  }
+  writeResult(ctx.env, results);
+}
+
+async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Promise<Recorded> {
+  const { spec } = action;
   const client = ctx.client();
-  // If this run is killed after the POST, the next one meets its own group as
-  // a 409: the intent tells it the group is ours to take, not someone else's.
-  const intent = recordFileOf(ctx.env, ".intent");
-  const interrupted = intent !== undefined && readText(intent) === name;
-  if (intent && !interrupted) writeAtomic(intent, name);
-  let group;
+  const name = spec.name;
+  switch (action.kind) {
+    case "keep":
+      return recordOf(spec, action.recorded);
+    case "create":
+      return recordOf(spec, await create(ctx, spec, secrets));
+    case "update":
+      try {
+        const group = await client.updateGroup(action.recorded.id, secrets, name);
+        ctx.say(`secret group "${name}": updated ${plural(secrets.length, "secret")} in place (id ${group.id})`);
+        return recordOf(spec, group);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        // Deleted out of band: the name is the identity, so create it again.
+        ctx.say(`secret group "${name}": the group the state recorded (id ${action.recorded.id}) no longer exists; creating it again`);
+        return recordOf(spec, await create(ctx, spec, secrets));
+      }
+    case "move": {
+      // Names are unique, so the new group cannot exist beside the old one:
+      // the group moves to the new integration in place, keeping its id.
+      const moved = await client.applyManifest({ name, integrationId: spec.integrationId });
+      const group = await client.updateGroup(moved.id, secrets, name);
+      ctx.say(`secret group "${name}": moved to integration "${spec.integrationId}" and set its ${plural(secrets.length, "secret")} (id ${group.id})`);
+      return recordOf(spec, group);
+    }
+  }
+}
+
+/**
+ * One POST. A name that is taken is ours only with adoptExisting, or when the
+ * group there is exactly the one an interrupted deploy of this stack created:
+ * same integration, same keys, every value the one this deploy sends, none
+ * rotated since. Anything else belongs to someone else and is refused.
+ */
+async function create(ctx: HookContext, spec: GroupSpec, secrets: Secrets): Promise<SecretGroup> {
+  const client = ctx.client();
+  const name = spec.name;
   try {
-    group = await client.createGroup({ name, integrationId, secrets });
+    const group = await client.createGroup({ name, integrationId: spec.integrationId, secrets });
     ctx.say(`secret group "${name}": created (id ${group.id})`);
+    return group;
   } catch (err) {
     if (!(err instanceof ConflictError) || err.method !== "POST") throw err;
     const existing = await client.findGroupByName(name);
     if (!existing) throw err;
-    // Also ours when this group's record holds its id: the hook finished but
-    // the state never learned it (a kill before terraform saved it, or a
-    // backend that saves the state only now and then).
-    const ours = interrupted || readRecord(ctx.env)?.id === existing.id;
-    if (ctx.env[HOOK_ENV.adopt] !== "true" && !ours) {
-      // The name was taken before our POST: left behind, the intent would make
-      // the next run take this group for one it created.
-      if (intent) fs.rmSync(intent, { force: true });
-      throw new HookError(
-        `secret group "${name}": a group of that name already exists on the control plane (id ${existing.id}) and this stack does not manage it; set adoptExisting: true to take it over, or choose another name`,
-      );
+    if (spec.adopt) {
+      const group = await client.updateGroup(existing.id, secrets, name);
+      ctx.say(`secret group "${name}": adopted the existing group (id ${group.id}) and set its ${plural(secrets.length, "secret")}`);
+      return group;
     }
-    group = await client.updateGroup(existing.id, secrets, name);
-    ctx.say(
-      ours
-        ? `secret group "${name}": found the group an interrupted deploy created (id ${group.id}) and set its ${secrets.length} secrets`
-        : `secret group "${name}": adopted existing group (id ${group.id}) and set its ${secrets.length} secrets`,
-    );
-  }
-  writeRecord(ctx.env, { id: group.id, fqn: group.fqn, digest: ctx.env[HOOK_ENV.digest] ?? "" });
-  if (intent) fs.rmSync(intent, { force: true });
-}
-
-/**
- * Runs right after the create resource. Terraform saves a resource before its
- * provisioners run, so a deploy killed during the create hook leaves a create
- * that looks done while its record holds no id; the next deploy runs this
- * step, which never ran, and it finishes that create. Otherwise the record
- * holds the id: nothing to do, no request.
- */
-async function resume(ctx: HookContext): Promise<void> {
-  if (!recordFileOf(ctx.env, "") || readRecord(ctx.env)) return;
-  await create(ctx);
-}
-
-async function update(ctx: HookContext): Promise<void> {
-  const name = required(ctx.env, HOOK_ENV.name);
-  const id = ctx.env[HOOK_ENV.groupId];
-  if (!id) {
+    if (await createdByUs(client, existing, spec, secrets)) {
+      ctx.say(`secret group "${name}": found the group an interrupted deploy of this stack created (id ${existing.id}); it already holds the desired values`);
+      return existing;
+    }
     throw new HookError(
-      `secret group "${name}": its id was lost (an interrupted deploy, and its local record is gone); run the deploy again with adoptExisting: true, or with -replace=${createAddress(ctx.env)}`,
+      `secret group "${name}": a group of that name already exists on the control plane (id ${existing.id}) and this stack does not manage it; set adoptExisting: true to take it over, or choose another name`,
     );
   }
-  const digest = ctx.env[HOOK_ENV.digest] ?? "";
-  const known = readRecord(ctx.env);
-  // Created (or updated) with these very values in this apply: nothing to send.
-  if (known && known.id === id && known.digest === digest) return;
-  const secrets = resolveSecrets(ctx, name);
-  let group;
-  try {
-    group = await ctx.client().updateGroup(id, secrets, name);
-  } catch (err) {
-    if (err instanceof NotFoundError) {
-      throw new HookError(
-        `secret group "${name}": the group (id ${id}) no longer exists on the control plane; recreate it with terraform apply -replace=${createAddress(ctx.env)}`,
-      );
-    }
-    throw err;
-  }
-  ctx.say(`secret group "${name}": updated ${secrets.length} secrets in place (id ${id})`);
-  writeRecord(ctx.env, { id, fqn: group.fqn, digest });
 }
 
-async function remove(ctx: HookContext): Promise<void> {
-  const name = ctx.env[HOOK_ENV.name] || "(unnamed)";
-  const id = ctx.env[HOOK_ENV.groupId];
-  await deleteGroup(ctx, {
-    id: id ?? "",
-    name,
-    removalPolicy: ctx.env[HOOK_ENV.removalPolicy] === "retain" ? "retain" : "destroy",
-    forceDelete: ctx.env[HOOK_ENV.forceDelete] === "true",
-  });
-  const record = recordFileOf(ctx.env, "");
-  if (record && readRecord(ctx.env)?.id === id) writeAtomic(record, recordFile(null));
+async function createdByUs(client: ControlPlaneClient, group: SecretGroup, spec: GroupSpec, secrets: Secrets): Promise<boolean> {
+  if (group.integrationId !== spec.integrationId) return false;
+  const held = await client.listSecrets(group.id, { withValue: true });
+  if (held.length !== secrets.length) return false;
+  const want = new Map(secrets.map((s) => [s.key, s.value]));
+  return held.every((s) => want.get(s.name) === s.value && (s.secretVersions ?? []).every((v) => v.version === 1));
 }
 
-/** Deletes the groups the previous configuration held and the current one does not. */
+/** Deletes the groups the state recorded and the code no longer has, once every create succeeded. */
 async function reap(ctx: HookContext): Promise<void> {
-  const previous = parseJson<Record<string, ReapEntry>>(ctx.env[HOOK_ENV.reapPrevious], HOOK_ENV.reapPrevious) ?? {};
-  const current = new Set(parseJson<string[]>(ctx.env[HOOK_ENV.reapCurrent], HOOK_ENV.reapCurrent) ?? []);
-  for (const [address, entry] of Object.entries(previous)) {
-    if (current.has(address)) continue;
-    ctx.say(`secret group "${entry.name}": removed from the code (${address})`);
-    await deleteGroup(ctx, entry);
-  }
+  await deleteAll(ctx, parseJson<Record<string, Recorded>>(ctx.env, HOOK_ENV.doomed) ?? {}, "removed from the code");
+  writeDone(ctx.env);
 }
 
-async function deleteGroup(ctx: HookContext, entry: ReapEntry): Promise<void> {
-  const { id, name } = entry;
-  if (entry.removalPolicy === "retain") {
-    ctx.say(`secret group "${name}": retained on the control plane (removalPolicy "retain"; id ${id || "unknown"})`);
-    return;
-  }
-  if (!id) {
-    // The create never completed, so nothing was recorded to delete.
-    ctx.say(`secret group "${name}": no id recorded, nothing to delete`);
-    return;
-  }
-  try {
-    const deleted = await ctx.client().deleteGroup(id, { forceDelete: entry.forceDelete, name });
-    ctx.say(`secret group "${name}": ${deleted ? "deleted" : "already gone"} (id ${id})`);
-  } catch (err) {
-    if (err instanceof ConflictError && !entry.forceDelete) {
-      throw new HookError(
-        `secret group "${name}": the control plane refused to delete it (409: its secrets are in use by active deployments); detach them first, or set forceDelete: true on the SecretGroup to delete anyway`,
-      );
-    }
-    throw err;
-  }
+/** `cdktf destroy`: deletes every group the holder recorded. */
+async function destroy(ctx: HookContext): Promise<void> {
+  await deleteAll(ctx, parseJson<Record<string, Recorded>>(ctx.env, HOOK_ENV.doomed) ?? {}, "stack destroyed");
 }
 
-/** The desired secrets with their values, from the literal, variable and env sources. */
-function resolveSecrets(ctx: HookContext, name: string): { key: string; value: string }[] {
-  const specs = parseJson<SecretSpec[]>(ctx.env[HOOK_ENV.secrets], HOOK_ENV.secrets) ?? [];
-  const problems: string[] = [];
-  const secrets = specs.map((spec) => {
-    const value = spec.source === "env" ? ctx.env[spec.env] : ctx.env[`${HOOK_ENV.valuePrefix}${spec.index}`];
-    if (value === undefined) {
-      problems.push(
-        spec.source === "env"
-          ? `secret "${spec.key}" comes from SecretValue.fromEnv("${spec.env}"), which is not set in the deploy environment; set ${spec.env}`
-          : `secret "${spec.key}" has no value (hook input ${HOOK_ENV.valuePrefix}${spec.index} missing)`,
-      );
-      return { key: spec.key, value: "" };
+async function deleteAll(ctx: HookContext, doomed: Record<string, Recorded>, why: string): Promise<void> {
+  const entries = Object.entries(doomed).filter(([, r]) => r && r.id);
+  const failures = await forEachLimited(entries, concurrency(ctx.env), async ([name, r]) => {
+    if (r.removalPolicy === "retain") {
+      ctx.say(`secret group "${name}": ${why}; retained on the control plane (removalPolicy "retain", id ${r.id})`);
+      return;
     }
-    ctx.redactor.add(value);
-    problems.push(...secretValueProblems(spec.key, value));
-    return { key: spec.key, value };
+    try {
+      const deleted = await ctx.client().deleteGroup(r.id, { forceDelete: r.forceDelete, name });
+      ctx.say(`secret group "${name}": ${why}; ${deleted ? "deleted" : "already gone"} (id ${r.id})`);
+    } catch (err) {
+      if (err instanceof ConflictError && !r.forceDelete) {
+        throw new HookError(
+          `secret group "${name}": the control plane refused to delete it (409: its secrets are in use by active deployments); detach them first, or set forceDelete: true on the SecretGroup to delete anyway`,
+        );
+      }
+      throw err;
+    }
   });
-  if (problems.length) throw new HookError(`secret group "${name}": ${problems.join("; ")}`);
-  return secrets;
+  if (failures.length) throw new HookError(failures.map((f) => describeFailure(f.error, f.item[0])).join("\n"));
 }
 
-/** The record file, or a file beside it with this suffix; undefined when the hook has none. */
-function recordFileOf(env: Env, suffix: string): string | undefined {
+/** The desired secrets of every group, with their values; all problems at once. */
+function resolveAll(ctx: HookContext, specs: GroupSpec[]): Map<string, Secrets> {
+  const problems: string[] = [];
+  const out = new Map<string, Secrets>();
+  for (const spec of specs) {
+    const mine: string[] = [];
+    const secrets = spec.secrets.map((s) => {
+      const value = s.source === "env" ? ctx.env[s.env] : ctx.env[`${HOOK_ENV.valuePrefix}${s.index}`];
+      if (value === undefined) {
+        mine.push(
+          s.source === "env"
+            ? `secret "${s.key}" comes from SecretValue.fromEnv("${s.env}"), which is not set in the deploy environment; set ${s.env}`
+            : `secret "${s.key}" has no value (hook input ${HOOK_ENV.valuePrefix}${s.index} missing); run cdktf synth again`,
+        );
+        return { key: s.key, value: "" };
+      }
+      ctx.redactor.add(value);
+      mine.push(...secretValueProblems(s.key, value));
+      return { key: s.key, value };
+    });
+    if (mine.length) problems.push(`secret group "${spec.name}": ${mine.join("; ")}`);
+    out.set(spec.name, secrets);
+  }
+  if (problems.length) throw new HookError(problems.join("\n"));
+  return out;
+}
+
+function writeResult(env: Env, groups: Record<string, Recorded>): void {
   const file = env[HOOK_ENV.record];
-  return file ? `${file}${suffix}` : undefined;
+  if (file) writeAtomic(file, recordFile(groups));
+  writeDone(env);
 }
 
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
+/** Marks this step complete for its resume step (see doneFile). */
+function writeDone(env: Env): void {
+  const file = env[HOOK_ENV.done];
+  if (file) writeAtomic(file, "");
 }
 
-function readRecord(env: Env): GroupRecord | null {
-  const file = recordFileOf(env, "");
-  const text = file && readText(file);
-  if (!text) return null;
-  try {
-    return parseRecordFile(text);
-  } catch {
-    return null;
-  }
-}
-
-function writeRecord(env: Env, record: GroupRecord): void {
-  const file = recordFileOf(env, "");
-  if (file) writeAtomic(file, recordFile(record));
-}
-
-/** Write then rename: a reader never sees half a file, even under parallel hooks. */
+/** Write then rename: a reader never sees half a file. */
 function writeAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -217,17 +205,46 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-function createAddress(env: Env): string {
-  return env[HOOK_ENV.createAddress] || "<the group's create resource>";
+function concurrency(env: Env): number {
+  const raw = env[ENV_CONCURRENCY];
+  if (raw === undefined || raw === "") return DEFAULT_CONCURRENCY;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new HookError(`${ENV_CONCURRENCY} must be a whole number from 1 to 64, got ${JSON.stringify(raw)}`);
+  }
+  return n;
 }
 
-function required(env: Env, name: string): string {
-  const v = env[name];
-  if (!v) throw new HookError(`hook input ${name} is missing; the synthesized stack is damaged, run cdktf synth again`);
-  return v;
+/** Runs `fn` over the items with at most `limit` at once; every item runs, failures are returned. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<{ item: T; error: unknown }[]> {
+  const failures: { item: T; error: unknown }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        failures.push({ item, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return failures;
 }
 
-function parseJson<T>(text: string | undefined, name: string): T | undefined {
+/** A failure as one line that names the group. */
+export function describeFailure(err: unknown, name: string): string {
+  if (err instanceof HookError) return err.message;
+  const message = err instanceof Error ? err.message : String(err);
+  const prefix = `secret group "${name}": `;
+  if (message.startsWith(prefix) || message.startsWith("secret group ")) return message;
+  const known = err instanceof Error && err.constructor.name !== "Error";
+  return `${prefix}${known ? "" : "unexpected error in the hook: "}${message}`;
+}
+
+function parseJson<T>(env: Env, name: string): T | undefined {
+  const text = env[name];
   if (text === undefined || text === "") return undefined;
   try {
     return JSON.parse(text) as T;

@@ -11,40 +11,51 @@ export const ENV_API_KEY = "TFY_API_KEY";
 /** Set to 1 to have the hook print a line per API request (no bodies, no values). */
 export const ENV_DEBUG = "TFYSG_DEBUG";
 
-/** Hook operations: the first argument of the hook program. */
-export const OPS = ["create", "resume", "update", "delete", "reap"] as const;
+/** Requests one hook run keeps in flight at most (default 8). */
+export const ENV_CONCURRENCY = "TFYSG_CONCURRENCY";
+export const DEFAULT_CONCURRENCY = 8;
+
+/**
+ * The key of the change-detection digests, read while the app synthesizes.
+ * It is in no file, plan or state, so nothing there lets anyone test a guess
+ * of a value. The same key must be set on every machine that synthesizes
+ * the stack; changing it re-sends every group's values once.
+ */
+export const ENV_DIGEST_KEY = "TFYSG_DIGEST_KEY";
+export const MIN_DIGEST_KEY_LENGTH = 16;
+
+/**
+ * Hook operations, the first argument of the hook program:
+ * - reconcile: bring the groups of one runner to their desired state (create,
+ *   update, move), from what the state recorded;
+ * - reap: delete the groups the state recorded and the code no longer has;
+ * - destroy: delete the groups a holder recorded (`cdktf destroy`).
+ */
+export const OPS = ["reconcile", "reap", "destroy"] as const;
 export type HookOp = (typeof OPS)[number];
 
 /** Environment variables the construct sets on each provisioner and the runtime reads. */
 export const HOOK_ENV = {
-  /** Name of the group on the control plane. */
-  name: "TFYSG_NAME",
-  integrationId: "TFYSG_INTEGRATION_ID",
-  /** JSON of SecretSpec[]: which keys, and where the runtime finds each value. */
-  secrets: "TFYSG_SECRETS",
+  /** reconcile: JSON of GroupSpec[], the desired groups of this runner. */
+  groups: "TFYSG_GROUPS",
+  /** reconcile: JSON of {name: Recorded}, what the state recorded for these groups. */
+  recorded: "TFYSG_RECORDED",
+  /** reconcile: JSON array of the names the state recorded and the code no longer has (for error messages). */
+  removing: "TFYSG_REMOVING",
+  /** reap: JSON of {name: Recorded}, the groups to delete. destroy: the same, from the holder. */
+  doomed: "TFYSG_DOOMED",
   /** Prefix of the variables that carry literal and Terraform-variable values: TFYSG_VALUE_0, _1, ... */
   valuePrefix: "TFYSG_VALUE_",
-  /** Digest of the desired values (never the values), to tell a fresh create from a rotation. */
-  digest: "TFYSG_DIGEST",
-  /** Terraform address of the group's create step, for the recovery hints of errors. */
-  createAddress: "TFYSG_CREATE_ADDRESS",
-  /** Control-plane id of the group (update, delete). */
-  groupId: "TFYSG_GROUP_ID",
-  /** Path, relative to the stack directory, of this group's record file. */
+  /** reconcile: where to write this runner's result, a file in Terraform state format (scratch for one apply). */
   record: "TFYSG_RECORD",
+  /** The file to create once the step completed, named by the step's id: scratch for this apply. */
+  done: "TFYSG_DONE",
   /**
    * Where to also write the failure message. Terraform suppresses a
    * provisioner's output when its config holds an ephemeral value, so a
    * second provisioner without one prints the message from this file.
    */
   report: "TFYSG_REPORT",
-  adopt: "TFYSG_ADOPT",
-  removalPolicy: "TFYSG_REMOVAL_POLICY",
-  forceDelete: "TFYSG_FORCE_DELETE",
-  /** reap: JSON of the groups the previous configuration held, {address: ReapEntry}. */
-  reapPrevious: "TFYSG_REAP_PREVIOUS",
-  /** reap: JSON array of the addresses the current configuration holds. */
-  reapCurrent: "TFYSG_REAP_CURRENT",
 } as const;
 
 /** Where the runtime finds one secret's value at deploy time. */
@@ -54,34 +65,50 @@ export type SecretSpec =
 
 export type RemovalPolicy = "destroy" | "retain";
 
-/** One group as the stack-level reaper remembers it. */
-export interface ReapEntry {
-  id: string;
+/** One desired group, as the construct hands it to the runner. */
+export interface GroupSpec {
   name: string;
+  integrationId: string;
+  secrets: SecretSpec[];
+  /**
+   * Changes whenever what should be sent changes: the keyed digest of the
+   * values Terraform or synth can see, secretsVersion and the key set.
+   */
+  fingerprint: string;
+  adopt: boolean;
   removalPolicy: RemovalPolicy;
   forceDelete: boolean;
 }
 
 /**
- * The record file: written by the hook after a create or update, read back by
- * a `terraform_remote_state` data source (local backend) so that the id the
- * control plane assigned reaches the Terraform state. It is in Terraform's state
- * format; synth writes an empty one so that plans work on a fresh machine.
+ * What the Terraform state records for one group: the stack output
+ * `secret_groups`, read back at plan time from the stack's own backend.
+ * This is the only memory the runtime has between deploys.
  */
-export interface GroupRecord {
+export interface Recorded {
   id: string;
   fqn: string;
-  /** Digest of the values the control plane was last given from this machine. */
-  digest: string;
+  integrationId: string;
+  /** The fingerprint of what was last sent. */
+  fingerprint: string;
+  removalPolicy: RemovalPolicy;
+  forceDelete: boolean;
 }
 
-export const RECORD_OUTPUTS = ["id", "fqn", "digest"] as const;
+export const RECORDED_FIELDS = ["id", "fqn", "integrationId", "fingerprint", "removalPolicy", "forceDelete"] as const;
 
-export function recordFile(record: GroupRecord | null): string {
-  const outputs: Record<string, { value: string; type: string }> = {};
-  if (record) {
-    for (const k of RECORD_OUTPUTS) outputs[k] = { value: record[k], type: "string" };
-  }
+/** Name of the stack output that holds {name: Recorded}. */
+export const RECORDED_OUTPUT = "secret_groups";
+
+/**
+ * The file one runner writes for its holder to read back (a
+ * `terraform_remote_state` with the local backend): Terraform state format,
+ * one output `groups` with {name: Recorded}. Scratch for one apply: synth
+ * writes an empty one so plans work anywhere, and the holder keeps what it
+ * read in the state, which is the truth from then on.
+ */
+export function recordFile(groups: Record<string, Recorded> | null): string {
+  const outputs = groups ? { groups: { value: groups, type: ["map", ["object", recordedType()]] } } : {};
   return (
     JSON.stringify({
       version: 4,
@@ -94,23 +121,16 @@ export function recordFile(record: GroupRecord | null): string {
   );
 }
 
-/**
- * Shell tests a provisioner runs before starting the hook, so that a step
- * with nothing to do costs a `sh`, not a Node start. They read the record as
- * recordFile() writes it and mirror the runtime's own checks (ops.ts).
- */
-export const RECORD_SHELL_TESTS = {
-  /** The record holds an id: the create completed. */
-  hasId: (file: string) => `grep -qsF '"id":{"value":"' ${file}`,
-  /** The record holds $TFYSG_GROUP_ID with $TFYSG_DIGEST: these values were sent. */
-  holdsDigest: (file: string) =>
-    `grep -qsF "\\"id\\":{\\"value\\":\\"$${HOOK_ENV.groupId}\\"," ${file} && grep -qsF "\\"digest\\":{\\"value\\":\\"$${HOOK_ENV.digest}\\"," ${file}`,
-};
+function recordedType(): Record<string, string> {
+  return Object.fromEntries(RECORDED_FIELDS.map((f) => [f, f === "forceDelete" ? "bool" : "string"]));
+}
 
-export function parseRecordFile(text: string): GroupRecord | null {
-  const outputs = JSON.parse(text)?.outputs ?? {};
-  const value = (k: string) => (typeof outputs[k]?.value === "string" ? outputs[k].value : undefined);
-  const id = value("id");
-  if (!id) return null;
-  return { id, fqn: value("fqn") ?? "", digest: value("digest") ?? "" };
+/**
+ * The scratch file a step writes once it completed, so that its resume step,
+ * in the same apply, knows there is nothing left to do. It is named by the
+ * step resource's id, which is new at every replacement: a file from an
+ * earlier apply never matches.
+ */
+export function doneFile(dir: string, stepId: string): string {
+  return `${dir}/${stepId}.done`;
 }

@@ -83,3 +83,21 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return typeof value;
 }
+
+/** "1 secret", "2 secrets". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * Linux limits what one hook run can carry in its environment: 128 KiB per
+ * variable (MAX_ARG_STRLEN) and about 2 MiB in all (ARG_MAX), the inherited
+ * environment included. Values from literals and Terraform variables travel
+ * there, so a runner takes groups up to this many bytes of them and synth or
+ * plan refuses more.
+ */
+export const RUNNER_VALUE_BUDGET_BYTES = 1024 * 1024;
+/** What a Terraform variable's value counts for when groups are packed at synth; plan checks the real size. */
+export const ASSUMED_VARIABLE_BYTES = 4 * 1024;
+/** Groups per runner at most, so that its group list and records stay far below 128 KiB each. */
+export const MAX_GROUPS_PER_RUNNER = 200;

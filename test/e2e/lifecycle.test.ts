@@ -93,9 +93,11 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     const outputs = await project.outputsJson(env);
     expect(outputs.orders_id).toBe(ordersId);
     expect(outputs.orders_fqn).toBe((await client().getGroup(ordersId)).fqn);
-    const holders = project.state().resources.filter((r) => r.type === "terraform_data" && r.name.startsWith("orders_id"));
-    expect(holders).toHaveLength(1);
-    expect((holders[0].instances[0].attributes.output as { value: { id: string } }).value.id).toBe(ordersId);
+    // The state records the id under the group's name, and holds one resource per group, named after it.
+    const state = project.state();
+    expect(state.outputs.secret_groups.value["orders-db"]).toMatchObject({ id: ordersId, fqn: outputs.orders_fqn, integrationId: "int-vault" });
+    const groupResources = state.resources.filter((r) => r.name.startsWith("secret_group_")).map((r) => r.name);
+    expect(groupResources.sort()).toEqual(["secret_group_orders-cache", "secret_group_orders-db"]);
   });
 
   it("2. no-op: a second deploy plans no changes and sends no request", async () => {

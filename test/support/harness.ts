@@ -11,6 +11,8 @@ import { ControlPlaneClient } from "../../lib/client";
 import { ControlPlane, startControlPlane } from "../../control-plane/server";
 
 export const TOKEN = "test-token-0d6f1c";
+/** The digest key every test project synthesizes with (TFYSG_DIGEST_KEY). */
+export const DIGEST_KEY = "test-digest-key-5b1e0c9a7d3f";
 
 export async function controlPlane(tokens: string[] = [TOKEN]): Promise<ControlPlane> {
   return startControlPlane({ port: 0, tokens });
@@ -82,7 +84,7 @@ export class Project {
   /** Synthesizes the stack in-process, as `cdktf synth` would. */
   synth(build: StackBuilder, env: NodeJS.ProcessEnv = {}): void {
     const saved = { ...process.env };
-    Object.assign(process.env, env);
+    Object.assign(process.env, { TFYSG_DIGEST_KEY: DIGEST_KEY }, env);
     try {
       const app = new App({ outdir: path.join(this.dir, "cdktf.out") });
       const stack = new TerraformStack(app, this.stackName);
@@ -96,7 +98,7 @@ export class Project {
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return { ...terraformEnv(), TFY_HOST: this.cp.url, TFY_API_KEY: TOKEN, ...extra };
+    return { ...terraformEnv(), TFY_HOST: this.cp.url, TFY_API_KEY: TOKEN, TFYSG_DIGEST_KEY: DIGEST_KEY, ...extra };
   }
 
   async terraform(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
@@ -128,7 +130,10 @@ export class Project {
     return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value]));
   }
 
-  state(): { resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[] } {
+  state(): {
+    outputs: Record<string, { value: any }>;
+    resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
+  } {
     return JSON.parse(fs.readFileSync(this.stateFile, "utf8"));
   }
 

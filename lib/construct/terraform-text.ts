@@ -1,0 +1,13 @@
+/**
+ * Terraform reads `${...}` and `%{...}` in every string of the configuration
+ * as templates. What the construct writes from user input (literal values,
+ * integration ids, versions) is escaped, so that it arrives byte for byte.
+ */
+export function escapeTemplate(text: string): string {
+  return text.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+}
+
+/** A string as a literal inside a Terraform expression (JSON string syntax, templates escaped). */
+export function expressionString(text: string): string {
+  return escapeTemplate(JSON.stringify(text));
+}
