@@ -41,6 +41,8 @@ async function reconcile(ctx: HookContext): Promise<void> {
   // Every value is known to the redactor before the first request.
   const values = resolveAll(ctx, specs);
   const actions = planReconcile(specs, recorded);
+  // Settings are checked once, before any request, not once per group.
+  if (actions.some((a) => a.kind !== "keep")) ctx.client();
   const results: Record<string, Recorded> = {};
   const failures = await forEachLimited(actions, concurrency(ctx.env), async (action) => {
     results[action.spec.name] = await carryOut(ctx, action, values.get(action.spec.name)!);

@@ -62,17 +62,10 @@ async function expectExactly(cp: ControlPlane, d: Desired): Promise<Map<string, 
   return new Map(groups.map((g) => [g.name, g.id]));
 }
 
-/** name -> id, as the id holders keep them in the state. */
+/** name -> id, as the state records them (the stack output the next deploy reads back). */
 function stateIds(project: Project): Map<string, string> {
-  const ids = new Map<string, string>();
-  for (const r of project.state().resources) {
-    if (r.type !== "terraform_data") continue;
-    for (const inst of r.instances) {
-      const kept = (inst.attributes.output as { value?: { id?: string; fqn?: string; name?: string } } | null)?.value;
-      if (kept?.fqn !== undefined && kept.name !== undefined) ids.set(kept.name, kept.id ?? "");
-    }
-  }
-  return ids;
+  const recorded = (project.state().outputs.secret_groups?.value ?? {}) as Record<string, { id: string }>;
+  return new Map(Object.entries(recorded).map(([name, r]) => [name, r.id]));
 }
 
 function sorted(m: Map<string, string>): [string, string][] {
@@ -180,8 +173,8 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     const rerun = await project.apply(env);
     expectOk(rerun);
     expect(fs.existsSync(lockFiles[0])).toBe(false);
-    // Groups whose create hook was killed after its POST are found, not created twice.
-    expect(rerun.output).toContain("found the group an interrupted deploy created");
+    // Groups the killed runner created are recognised, not created twice.
+    expect(rerun.output).toContain("found the group an interrupted deploy of this stack created");
 
     const ids = await expectExactly(cp, d);
     expect(sorted(stateIds(project))).toEqual(sorted(ids));
@@ -189,18 +182,19 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     expect(output).not.toContain("Apply complete");
   });
 
-  it("2b. a deploy killed before terraform saved its state: the re-run takes back the groups its hooks recorded", async () => {
+  it("2b. a deploy whose state was never saved: the re-run recognises the groups it created by their content", async () => {
     const { cp, project } = await setup("unsaved");
     const d = desiredGroups(3, "unsaved");
     const env = envOf(d);
     project.synth(appOf(d), env);
     expectOk(await project.apply(env));
     const ids = await expectExactly(cp, d);
-    // The hooks ran and recorded their groups; the state never heard of them
-    // (a kill before terraform wrote it, or a backend that saves every 20 s).
+    // The hooks ran; the state never heard of them (a kill before terraform
+    // wrote it, or a remote backend that saves at most every 20 s).
     fs.rmSync(project.stateFile);
     fs.rmSync(`${project.stateFile}.backup`, { force: true });
 
+    project.synth(appOf(d), env);
     const res = await project.apply(env);
     expectOk(res);
     expect(res.output).not.toContain("does not manage it");
@@ -208,7 +202,7 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     expect(sorted(stateIds(project))).toEqual(sorted(ids));
   });
 
-  it("2c. the intent journal never turns a refused name into ours: a re-run refuses a foreign group again", async () => {
+  it("2c. a foreign group of the same name is refused on every re-run and left untouched", async () => {
     const { cp, project } = await setup("foreign");
     const foreign = await apiClient(cp).createGroup({ name: "foreign-00", integrationId: "int-other", secrets: [{ key: "THEIRS", value: "their-value" }] });
     const d = desiredGroups(1, "foreign");
@@ -242,7 +236,7 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     expect(rotatedAtKill).toBeLessThan(12);
 
     cp.setFaults(NO_FAULTS);
-    // Updates killed mid-hook look done to terraform; their resume steps send the values.
+    // The killed runner's work is redone from what the state recorded: every PUT is sent again.
     expectOk(await project.apply(env));
     expect(sorted(await expectExactly(cp, next))).toEqual(sorted(ids));
     expect((await project.plan(env)).code).toBe(0);

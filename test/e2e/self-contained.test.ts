@@ -33,16 +33,18 @@ describe("12. self-contained stack", () => {
         secrets: { TLS_KEY: SecretValue.fromEnv("EDGE_TLS_KEY") },
       });
     });
-    const copy = path.join(elsewhere, "stack");
+    // The stack folder and its state, moved together: the backend path in
+    // cdk.tf.json is relative (../../../terraform.portable.tfstate).
+    const copy = path.join(elsewhere, "cdktf.out", "stacks", "portable");
     fs.cpSync(project.stackDir, copy, { recursive: true });
+    fs.copyFileSync(project.stateFile, path.join(elsewhere, "terraform.portable.tfstate"));
     const json = fs.readFileSync(path.join(copy, "cdk.tf.json"), "utf8");
     expect(json).not.toContain(project.dir);
     expect(json).not.toContain(path.join(__dirname, "..", ".."));
 
-    // State next to the copy, as a user moving the folder would have it.
     const env = { ...terraformEnv(), TFY_HOST: cp.url, TFY_API_KEY: TOKEN, EDGE_TLS_KEY: "tls-key-value-1", PATH: "/usr/local/bin:/usr/bin:/bin" };
     const tf = (...args: string[]) => run("terraform", [...args, "-no-color"], { cwd: copy, env });
-    expect((await tf("init", "-input=false", "-backend-config=path=terraform.tfstate")).code).toBe(0);
+    expect((await tf("init", "-input=false")).code).toBe(0);
     const apply = await tf("apply", "-auto-approve", "-input=false");
     expect(apply.output).toContain('secret group "edge-tls": created');
     expect(apply.code).toBe(0);
