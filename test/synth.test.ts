@@ -1,33 +1,52 @@
 /**
- * Synth-time behaviour: bad props fail with every problem listed at once, the
- * synthesized stack is self-contained, and the null_resource hook generates
- * the same resources as terraform_data (its provider cannot be downloaded
- * here, so it is covered at synth level).
+ * Synth-time behaviour: bad props fail with every problem listed at once; the
+ * synthesized stack is self-contained, holds one resource per group named
+ * after it, every literal once and escaped, and splits runners at Linux's
+ * environment limits; the null_resource hook generates the same resources as
+ * terraform_data (its provider cannot be downloaded here, so it is covered
+ * at synth level).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { App, Annotations, LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
+import { App, LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { SecretGroup, SecretGroupProps, SecretValue } from "../lib";
 
-function synth(build: (stack: TerraformStack) => void): { dir: string; json: any } {
+const DIGEST_KEY = "synth-test-digest-key-0123456789";
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const d of outdirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Synthesizes one stack in a temp dir (removed after the suite), with the environment given. */
+function synth(build: (stack: TerraformStack) => void, env: Record<string, string | undefined> = { TFYSG_DIGEST_KEY: DIGEST_KEY }): { dir: string; json: any; text: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-synth-"));
-  const app = new App({ outdir });
-  const stack = new TerraformStack(app, "s");
-  // cdktf's default backend path is absolute; a portable app names its own.
-  new LocalBackend(stack, { path: "../../../terraform.s.tfstate" });
-  build(stack);
-  app.synth();
-  return { dir: outdir, json: JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "s", "cdk.tf.json"), "utf8")) };
+  outdirs.push(outdir);
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+  try {
+    const app = new App({ outdir: path.join(outdir, "cdktf.out") });
+    const stack = new TerraformStack(app, "s");
+    // cdktf's default backend path is absolute; a portable app names its own.
+    new LocalBackend(stack, { path: "../../../terraform.s.tfstate" });
+    build(stack);
+    app.synth();
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+  const text = fs.readFileSync(path.join(outdir, "cdktf.out", "stacks", "s", "cdk.tf.json"), "utf8");
+  return { dir: outdir, json: JSON.parse(text), text };
 }
 
-function synthError(props: Partial<SecretGroupProps> | Record<string, unknown>, build?: (stack: TerraformStack) => void): string {
+function synthError(props: Partial<SecretGroupProps> | Record<string, unknown>, build?: (stack: TerraformStack) => void, env?: Record<string, string | undefined>): string {
   try {
     synth((stack) => {
       build?.(stack);
       new SecretGroup(stack, "g", props as SecretGroupProps);
-    });
+    }, env);
   } catch (err) {
     return (err as Error).message;
   }
@@ -37,6 +56,8 @@ function synthError(props: Partial<SecretGroupProps> | Record<string, unknown>, 
 const ok = { name: "payments-db", integrationId: "int-1", secrets: { A: SecretValue.fromEnv("A_VALUE") } };
 const big = "x".repeat(64 * 1024 + 1);
 const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`K${i}`, SecretValue.fromEnv("V")]));
+/** n literal values of 64 KiB, each different. */
+const bulky = (n: number, tag: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`K${i}`, `${tag}${i}-`.padEnd(64 * 1024, "v")]));
 
 describe("bad props fail at synth, naming the construct and the problem", () => {
   const table: [string, Record<string, unknown>, string][] = [
@@ -73,6 +94,7 @@ describe("bad props fail at synth, naming the construct and the problem", () => 
     ["bad removal policy", { ...ok, removalPolicy: "keep" }, 'removalPolicy must be "destroy" or "retain", got "keep"'],
     ["adoptExisting not a boolean", { ...ok, adoptExisting: "yes" }, "adoptExisting must be a boolean, got string"],
     ["secretsVersion not a string", { ...ok, secretsVersion: 2 }, "secretsVersion must be a string, got number"],
+    ["literals too large for one hook run", { ...ok, secrets: bulky(17, "a") }, "literal secret values add up to 1114112 bytes, more than the 1048576 one hook run can carry"],
   ];
 
   it.each(table)("%s", (_label, props, expected) => {
@@ -99,7 +121,37 @@ describe("bad props fail at synth, naming the construct and the problem", () => 
 
   it("two groups with the same name in one stack are refused", () => {
     const msg = synthError(ok, (stack) => new SecretGroup(stack, "first", ok));
-    expect(msg).toContain('[s/g] name "payments-db" is already used by the secret group at first in this stack');
+    expect(msg).toContain('[s/g] name "payments-db" is already used by the secret group at s/first in this stack');
+  });
+
+  it("a name only known at deploy time is refused: the name is the group's identity", () => {
+    let msg = "";
+    try {
+      synth((stack) => {
+        const v = new TerraformVariable(stack, "group_name", { type: "string" });
+        new SecretGroup(stack, "g", { ...ok, name: v.stringValue });
+      });
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    expect(msg).toContain("[s/g] name must be a plain string known at synth: it is the group's identity in the stack");
+  });
+
+  it("values seen at synth need TFYSG_DIGEST_KEY, which keys their digests", () => {
+    expect(synthError({ ...ok, secrets: { A: "literal" } }, undefined, { TFYSG_DIGEST_KEY: undefined })).toContain(
+      "[s/g] TFYSG_DIGEST_KEY is not set while synthesizing",
+    );
+    expect(synthError({ ...ok, secrets: { A: "literal" } }, undefined, { TFYSG_DIGEST_KEY: "short" })).toContain("[s/g] TFYSG_DIGEST_KEY is shorter than 16 characters");
+    // Values nobody can see at synth need no key.
+    expect(() => synth((stack) => new SecretGroup(stack, "g", ok), { TFYSG_DIGEST_KEY: undefined, A_VALUE: undefined })).not.toThrow();
+  });
+
+  it("every group of a stack uses the same hook", () => {
+    const msg = synthError({ ...ok, name: "other-db", hook: "null_resource" }, (stack) => {
+      new NullProvider(stack, "null");
+      new SecretGroup(stack, "first", ok);
+    });
+    expect(msg).toContain('[s/g] hook "null_resource" differs from the "terraform_data" of the other secret groups of this stack');
   });
 
   it("lists every problem at once", () => {
@@ -119,16 +171,39 @@ describe("bad props fail at synth, naming the construct and the problem", () => 
 });
 
 describe("synthesized stack", () => {
-  it("holds no absolute path of this machine and ships the hook as an asset", () => {
-    const { dir, json } = synth((stack) => new SecretGroup(stack, "g", ok));
-    const text = JSON.stringify(json);
+  const runnerOf = (json: any, i = 0) => json.resource.terraform_data[`secret_groups_runner_${i}`];
+
+  it("holds no absolute path of this machine and ships the hook as an asset, run once per runner", () => {
+    const { dir, json, text } = synth((stack) => new SecretGroup(stack, "g", ok));
     expect(text).not.toContain(dir);
     expect(text).not.toContain(process.cwd());
     expect(text).not.toContain(os.tmpdir());
-    const command: string = json.resource.terraform_data[Object.keys(json.resource.terraform_data).find((k) => k.startsWith("g_create"))!].provisioner[0]["local-exec"].command;
-    const hook = command.split(" ")[1];
+    const command: string = runnerOf(json).provisioner[0]["local-exec"].command;
+    const [, , hook, op] = command.split(" ");
+    expect(command.startsWith("exec node ")).toBe(true);
+    expect(op).toBe("reconcile");
     expect(hook).toMatch(/^assets\/.*\/hook\.js$/);
-    expect(fs.existsSync(path.join(dir, "stacks", "s", hook))).toBe(true);
+    expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks", "s", hook))).toBe(true);
+  });
+
+  it("holds one resource per group, named after the group: renaming or moving the construct changes nothing", () => {
+    const a = synth((stack) => new SecretGroup(stack, "g", ok)).json;
+    const b = synth((stack) => {
+      const nested = new TerraformStack(stack.node.scope as App, "unused");
+      void nested;
+      new SecretGroup(stack, "renamed-construct", ok);
+    }).json;
+    const strip = (j: any) => JSON.stringify(j.resource).replace(/"\/\/":\{[^}]*\}/g, "");
+    expect(Object.keys(a.resource.terraform_data).filter((k) => k.startsWith("secret_group_"))).toEqual(["secret_group_payments-db"]);
+    expect(strip(b)).toBe(strip(a));
+  });
+
+  it("writes each literal once, escaped so that Terraform reads it byte for byte", () => {
+    const literal = 'A$${B}%{if true}C%{endif}D${upper("e")}-unique-literal';
+    const { text, json } = synth((stack) => new SecretGroup(stack, "g", { ...ok, integrationId: "vault-${path.module}", secrets: { L: literal } }));
+    expect(text.split("-unique-literal").length - 1).toBe(1);
+    expect(json.locals.secret_groups_runner_0.TFYSG_VALUE_0).toBe('A$$${B}%%{if true}C%%{endif}D$${upper("e")}-unique-literal');
+    expect(json.resource.terraform_data["secret_group_payments-db"].triggers_replace.integration_id).toBe("vault-$${path.module}");
   });
 
   it("warns at synth that a literal value will be in the synthesized config", () => {
@@ -137,8 +212,21 @@ describe("synthesized stack", () => {
       const g = new SecretGroup(stack, "g", { ...ok, secrets: { A: "literal-value-1" } });
       for (const m of g.node.metadata) if (m.type === "@cdktf/warn") warnings.push(String(m.data));
     });
-    expect(warnings.join("\n")).toContain('secret "A" is a literal: its value will be in plaintext in the synthesized configuration');
-    expect(Annotations).toBeDefined();
+    expect(warnings).toEqual([
+      'secret "A" is a literal: its value will be in plaintext in the synthesized configuration (cdk.tf.json); use SecretValue.fromEnv or SecretValue.fromVariable',
+    ]);
+  });
+
+  it("splits the groups among runners so that no hook run carries more than Linux allows", () => {
+    const { json } = synth((stack) => {
+      new SecretGroup(stack, "one", { ...ok, name: "bulky-one", secrets: bulky(15, "one") });
+      new SecretGroup(stack, "two", { ...ok, name: "bulky-two", secrets: bulky(15, "two") });
+      new SecretGroup(stack, "three", { ...ok, name: "small-three" });
+    });
+    const runners = Object.keys(json.resource.terraform_data).filter((k) => /^secret_groups_runner_\d+$/.test(k));
+    expect(runners.sort()).toEqual(["secret_groups_runner_0", "secret_groups_runner_1"]);
+    const names = (i: number) => JSON.parse(json.locals[`secret_groups_runner_${i}`].TFYSG_GROUPS).map((g: { name: string }) => g.name);
+    expect([names(0), names(1)]).toEqual([["bulky-one", "small-three"], ["bulky-two"]]);
   });
 
   it("secretFqn names a key of the group and refuses others", () => {
@@ -156,31 +244,30 @@ describe("13. null_resource hook", () => {
     new SecretGroup(stack, "g", { ...ok, hook, removalPolicy: "retain" });
   };
 
-  it("generates the same hooks, provisioners and dependencies as terraform_data", () => {
+  it("generates the same resources, provisioners and dependencies as terraform_data", () => {
     const td = synth(build("terraform_data")).json;
     const nr = synth(build("null_resource")).json;
     expect(Object.keys(nr.resource)).toEqual(["null_resource"]);
     const tdRes = td.resource.terraform_data;
     const nrRes = nr.resource.null_resource;
     expect(Object.keys(nrRes).sort()).toEqual(Object.keys(tdRes).sort());
+    const normalize = (p: unknown) =>
+      JSON.stringify(p ?? null)
+        .replace(/self\.(input|triggers)/g, "self.X")
+        .replace(/jsonencode\(null_resource\.([\w-]+)\.triggers\)/g, "null_resource.$1.output")
+        .replace(/null_resource\.([\w-]+)\.triggers\./g, "null_resource.$1.output.")
+        .replace(/terraform_data\./g, "null_resource.");
     for (const name of Object.keys(tdRes)) {
-      const strip = (p: any) =>
-        JSON.stringify(p)
-          .replace(/self\.(input|triggers)/g, "self.X")
-          .replace(/terraform_data\.(\w+)\.output\./g, "null_resource.$1.triggers.")
-          .replace(/terraform_data\./g, "null_resource.");
-      expect(strip(nrRes[name].provisioner)).toBe(strip(tdRes[name].provisioner));
+      expect(normalize(nrRes[name].provisioner)).toBe(normalize(tdRes[name].provisioner));
+      expect(normalize(nrRes[name].depends_on)).toBe(normalize(tdRes[name].depends_on));
     }
-    const holder = Object.keys(nrRes).find((k) => k.startsWith("g_id"))!;
-    expect(nrRes[holder].triggers).toMatchObject({ id: expect.stringContaining("outputs.id"), name: "payments-db" });
-    expect(nrRes[holder].lifecycle.ignore_changes).toEqual(['triggers["id"]', 'triggers["fqn"]', 'triggers["name"]']);
-    expect(nrRes[holder].provisioner[0]["local-exec"]).toMatchObject({
-      when: "destroy",
-      environment: { TFYSG_GROUP_ID: "${self.triggers.id}", TFYSG_REMOVAL_POLICY: "retain" },
-    });
-    const update = Object.keys(nrRes).find((k) => k.startsWith("g_update"))!;
-    expect(nrRes[update].depends_on).toEqual([`null_resource.${holder}`]);
-    expect(nr.data.terraform_remote_state).toBeDefined();
+    // Kept values sit in null_resource's triggers, frozen where terraform_data freezes its input.
+    const holder = nrRes.secret_groups_runner_0_holder;
+    expect(holder.triggers.groups).toContain("secret_groups_runner_0_record.outputs.groups");
+    expect(holder.lifecycle).toMatchObject({ create_before_destroy: true, ignore_changes: ['triggers["groups"]'] });
+    expect(tdRes.secret_groups_runner_0_holder.lifecycle).toMatchObject({ create_before_destroy: true, ignore_changes: ["input"] });
+    expect(holder.provisioner[0]["local-exec"]).toMatchObject({ when: "destroy", environment: { TFYSG_DOOMED: "${self.triggers.groups}" } });
+    expect(nrRes["secret_group_payments-db"].triggers).toMatchObject({ name: "payments-db", removal_policy: "retain" });
     expect(nr.terraform.required_providers.null.source).toBe("null");
   });
 });

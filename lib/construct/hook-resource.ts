@@ -6,6 +6,7 @@ import {
   TerraformResource,
   TerraformResourceLifecycle,
   Token,
+  Tokenization,
   anyToHclTerraform,
   anyToTerraform,
   hashMapper,
@@ -70,7 +71,9 @@ export class HookResource extends Construct {
       // Loaded only for this hook: the provider bindings are an optional peer.
       const { Resource: NullResource } = require("@cdktf/provider-null/lib/resource") as typeof import("@cdktf/provider-null/lib/resource");
       this.resource = new NullResource(this, "hook", {
-        triggers: Object.fromEntries(Object.entries({ ...props.replaceOn, ...keep }).map(([k, v]) => [k, asString(v)])),
+        triggers: Tokenization.isResolvable(props.replaceOn)
+          ? (props.replaceOn as unknown as Record<string, string>)
+          : Object.fromEntries(Object.entries({ ...props.replaceOn, ...keep }).map(([k, v]) => [k, asString(v)])),
         lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
         dependsOn: props.dependsOn,
       });

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { Annotations, Token } from "cdktf";
 import { ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec } from "../shared/contract";
-import { groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../shared/rules";
+import { RUNNER_VALUE_BUDGET_BYTES, groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../shared/rules";
 import { FingerprintPart, digestKeyProblems, fingerprint } from "./fingerprint";
 import { HookKind, HookResource } from "./hook-resource";
 import { SecretSource, SecretValue } from "./secret-value";
@@ -108,6 +108,12 @@ export class SecretGroup extends Construct {
       }
     }
     if (parts.some((p) => "value" in p)) problems.push(...digestKeyProblems(process.env));
+    const literalBytes = values.reduce((n, v) => n + (v.bytes ?? 0), 0);
+    if (literalBytes > RUNNER_VALUE_BUDGET_BYTES) {
+      problems.push(
+        `literal secret values add up to ${literalBytes} bytes, more than the ${RUNNER_VALUE_BUDGET_BYTES} one hook run can carry (Linux limits a process's environment to about 2 MiB); read the largest with SecretValue.fromEnv`,
+      );
+    }
     const version = typeof props.secretsVersion === "string" ? props.secretsVersion : undefined;
     const spec: GroupSpec = {
       name,

@@ -4,7 +4,8 @@
  * integration ids, versions) is escaped, so that it arrives byte for byte.
  */
 export function escapeTemplate(text: string): string {
-  return text.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  // Replacer functions: in a replacement string, "$$" would mean one "$".
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
 
 /** A string as a literal inside a Terraform expression (JSON string syntax, templates escaped). */
