@@ -117,6 +117,8 @@ export class Store {
   applyManifest(name: string, integrationId: string, dryRun: boolean): GroupRecord {
     return this.transact(() => {
       refuseProblems([...groupNameProblems(name), ...integrationIdProblems(integrationId)]);
+      // Moving a group's secrets to another store needs that store to work.
+      refuseFaultyIntegration(integrationId);
       const now = timestamp();
       const group = this.byName(name);
       if (!group) return this.insert(name, integrationId, now, []);

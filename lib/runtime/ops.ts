@@ -87,11 +87,16 @@ async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Pro
   }
 }
 
+/** How recent a group must be to be taken as one an interrupted deploy created (a re-run follows its failure). */
+const RECOGNITION_WINDOW_MS = 60 * 60 * 1000;
+
 /**
  * One POST. A name that is taken is ours only with adoptExisting, or when the
  * group there is exactly the one an interrupted deploy of this stack created:
- * same integration, same keys, every value the one this deploy sends, none
- * rotated since. Anything else belongs to someone else and is refused.
+ * created within the hour, same integration, same keys, every value the one
+ * this deploy sends, none rotated since. Anything else belongs to someone
+ * else and is refused. (An interrupted deploy's creates may never reach the
+ * state: a remote backend saves it at most every 20 s during an apply.)
  */
 async function create(ctx: HookContext, spec: GroupSpec, secrets: Secrets): Promise<SecretGroup> {
   const client = ctx.client();
@@ -121,6 +126,8 @@ async function create(ctx: HookContext, spec: GroupSpec, secrets: Secrets): Prom
 
 async function createdByUs(client: ControlPlaneClient, group: SecretGroup, spec: GroupSpec, secrets: Secrets): Promise<boolean> {
   if (group.integrationId !== spec.integrationId) return false;
+  const created = Date.parse(group.createdAt);
+  if (!(created >= Date.now() - RECOGNITION_WINDOW_MS)) return false;
   const held = await client.listSecrets(group.id, { withValue: true });
   if (held.length !== secrets.length) return false;
   const want = new Map(secrets.map((s) => [s.key, s.value]));
