@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startControlPlane, type ControlPlane } from "../control-plane/server";
+import { API_ROUTES } from "../lib/shared/api";
 
-const GROUPS = "/api/svc/v1/secret-groups";
-const SECRETS = "/api/svc/v1/secrets";
+const GROUPS = API_ROUTES.groups;
+const SECRETS = API_ROUTES.secrets;
 const SECRET_VALUE = "s3cr3t-value-never-logged";
 
 let cp: ControlPlane;
