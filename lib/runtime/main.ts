@@ -10,8 +10,10 @@ import { ENV_API_KEY, ENV_DEBUG, HOOK_ENV, HookOp, OPS } from "../shared/contrac
 import { HookContext, HookError, OPERATIONS } from "./ops";
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const started = Date.now();
   const op = argv[2] as HookOp;
-  const redactor = new Redactor([env[ENV_API_KEY]]).allow(env[HOOK_ENV.name] ?? "");
+  // Values win over every public word: no name is exempt from redaction.
+  const redactor = new Redactor([env[ENV_API_KEY]]);
   const print = (line: string) => process.stderr.write(`${redactor.redact(line)}\n`);
   if (!OPS.includes(op)) {
     print(`usage: hook.js <${OPS.join("|")}>`);
@@ -25,8 +27,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     // Loaded on first use: runs that send nothing (an update right after its
     // create, a retained delete) skip loading axios.
     client: () => {
-      const { ControlPlaneClient: Client } = require("../client/client") as typeof import("../client/client");
-      return (client ??= new Client({ redactor, log: env[ENV_DEBUG] ? print : undefined }));
+      const { ControlPlaneClient: Client, runDeadlineMs } = require("../client/client") as typeof import("../client/client");
+      // One deadline for the whole run: no attempt starts after it, the one in flight is cut.
+      return (client ??= new Client({ redactor, log: env[ENV_DEBUG] ? print : undefined, deadline: started + runDeadlineMs(env) }));
     },
   };
   try {

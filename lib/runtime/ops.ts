@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError } from "../client/errors";
 import { Redactor } from "../client/redact";
 import { GroupRecord, HOOK_ENV, HookOp, ReapEntry, SecretSpec, parseRecordFile, recordFile } from "../shared/contract";
 import { secretValueProblems } from "../shared/rules";
+import { plural } from "../shared/text";
 
 export type Env = Record<string, string | undefined>;
 
@@ -61,8 +62,8 @@ async function create(ctx: HookContext): Promise<void> {
     group = await client.updateGroup(existing.id, secrets, name);
     ctx.say(
       ours
-        ? `secret group "${name}": found the group an interrupted deploy created (id ${group.id}) and set its ${secrets.length} secrets`
-        : `secret group "${name}": adopted existing group (id ${group.id}) and set its ${secrets.length} secrets`,
+        ? `secret group "${name}": found the group an interrupted deploy created (id ${group.id}) and set its ${plural(secrets.length, "secret")}`
+        : `secret group "${name}": adopted existing group (id ${group.id}) and set its ${plural(secrets.length, "secret")}`,
     );
   }
   writeRecord(ctx.env, { id: group.id, fqn: group.fqn, digest: ctx.env[HOOK_ENV.digest] ?? "" });
@@ -105,7 +106,7 @@ async function update(ctx: HookContext): Promise<void> {
     }
     throw err;
   }
-  ctx.say(`secret group "${name}": updated ${secrets.length} secrets in place (id ${id})`);
+  ctx.say(`secret group "${name}": updated ${plural(secrets.length, "secret")} in place (id ${id})`);
   writeRecord(ctx.env, { id, fqn: group.fqn, digest });
 }
 

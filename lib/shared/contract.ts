@@ -11,6 +11,11 @@ export const ENV_API_KEY = "TFY_API_KEY";
 /** Set to 1 to have the hook print a line per API request (no bodies, no values). */
 export const ENV_DEBUG = "TFYSG_DEBUG";
 
+/** Seconds one API request may take, its whole answer included (default 30). */
+export const ENV_TIMEOUT = "TFYSG_TIMEOUT";
+/** Seconds one hook run may take, retries included (default 300). */
+export const ENV_DEADLINE = "TFYSG_DEADLINE";
+
 /** Hook operations: the first argument of the hook program. */
 export const OPS = ["create", "resume", "update", "delete", "reap"] as const;
 export type HookOp = (typeof OPS)[number];
