@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ControlPlaneClient } from "../lib/client";
+import { API_ROUTES } from "../lib/shared/api";
 import { HOOK_ENV, SecretSpec, recordFile } from "../lib/shared/contract";
 import { ControlPlane } from "../control-plane/server";
 import { INTEGRATION_ID, KEYS } from "./stacks";
@@ -142,7 +143,7 @@ export async function measureHookCost(opts: {
       label: "curl POST (baseline)",
       note: "the hand-written hook's whole invocation",
       requests: 1,
-      cmd: "curl -s -X POST $TFY_HOST/api/svc/v1/secret-groups -H \"Authorization: Bearer $TFY_API_KEY\" -H 'Content-Type: application/json' -d \"$BODY\"",
+      cmd: `curl -s -X POST $TFY_HOST${API_ROUTES.groups} -H "Authorization: Bearer $TFY_API_KEY" -H 'Content-Type: application/json' -d "$BODY"`,
       env: (i) => ({ BODY: curlBody(i) }),
     },
     ...(caCerts

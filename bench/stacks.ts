@@ -12,6 +12,7 @@
  */
 import { DataResource, TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../lib";
+import { API_ROUTES } from "../lib/shared/api";
 
 export type Variant = "ours" | "baseline";
 
@@ -68,7 +69,7 @@ export function buildStack(stack: TerraformStack, spec: StackSpec, env: Record<s
           {
             type: "local-exec",
             command:
-              `curl -s -X POST ${spec.url}/api/svc/v1/secret-groups -H "Authorization: Bearer $TFY_API_KEY" ` +
+              `curl -s -X POST ${spec.url}${API_ROUTES.groups} -H "Authorization: Bearer $TFY_API_KEY" ` +
               `-H 'Content-Type: application/json' -d '${body}'`,
           },
         ],

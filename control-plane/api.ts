@@ -2,7 +2,8 @@
 import { ApiError, badRequest } from "./errors";
 import { asObject, kindOf, optional, required, type Obj } from "./input";
 import type { Context, Route } from "./router";
-import { groupFqn, renderGroup, renderSecret } from "./shapes";
+import { API_ROUTES, groupFqn } from "../lib/shared/api";
+import { renderGroup, renderSecret } from "./shapes";
 import type { GroupRecord, Store } from "./store";
 
 export interface Operation {
@@ -22,7 +23,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
 
   return [
     {
-      path: "/api/svc/v1/secret-groups",
+      path: API_ROUTES.groups,
       methods: {
         GET: read(({ query }) => {
           const { limit, offset } = paging(fromQuery(query, "limit"), fromQuery(query, "offset"));
@@ -62,7 +63,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
       },
     },
     {
-      path: "/api/svc/v1/secret-groups/:id",
+      path: API_ROUTES.group,
       methods: {
         GET: read(({ params }) => group(store.group(params.id), false)),
         PUT: write(({ params, body }) => {
@@ -81,7 +82,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
       },
     },
     {
-      path: "/api/svc/v1/secrets",
+      path: API_ROUTES.secrets,
       methods: {
         // A list, sent as POST: reading only.
         POST: read(({ body }) => {
@@ -95,7 +96,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
       },
     },
     {
-      path: "/api/svc/v1/secrets/:id",
+      path: API_ROUTES.secret,
       methods: {
         GET: read(({ params }) => {
           const { group: g, secret } = store.secret(params.id);

@@ -4,6 +4,7 @@
  * any of a few static tokens, and its data file holds secret values in clear.
  */
 import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { apiRoutes } from "./api";
@@ -26,6 +27,8 @@ export interface ControlPlaneOptions {
   /** Where state is kept across restarts; memory only when absent. */
   dataFile?: string;
   tenant?: string;
+  /** Serve https with this key and certificate (PEM), to test TLS and proxies. */
+  tls?: { key: string; cert: string };
 }
 
 export interface RequestLogEntry {
@@ -107,6 +110,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const serveAdmin = async (req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams) => {
     const rawBody = await readBody(req);
     reply(res, answer(() => {
+      refuseSimpleRequest(req);
       const { op, params } = resolve(admin, req.method ?? "", path);
       return op({ params, query, body: () => parseJson(rawBody) });
     }));
@@ -136,7 +140,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     reply(res, result);
   };
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
@@ -147,7 +151,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       if (closing.signal.aborted || req.socket.destroyed) return;
       reply(res, failure(err));
     });
-  });
+  };
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
 
   await new Promise<void>((done, fail) => {
     server.once("error", fail);
@@ -159,7 +164,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://${LOOPBACK}:${port}`,
+    url: `${opts.tls ? "https" : "http"}://${LOOPBACK}:${port}`,
     port,
     reset,
     setFaults: (update) => faults.set(update),
@@ -172,6 +177,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Admin endpoints take no token, so a web page could reach them with a
+ * cross-site "simple" request (a form POST, a fetch without preflight), which
+ * cannot carry `Content-Type: application/json`. Every admin request that
+ * changes something must carry it.
+ */
+function refuseSimpleRequest(req: http.IncomingMessage): void {
+  if (req.method === "GET" || req.method === "HEAD") return;
+  const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new ApiError(415, "admin requests that change something must be sent with Content-Type: application/json", "UNSUPPORTED_MEDIA_TYPE");
+  }
 }
 
 /** Token → read-only. */

@@ -1,4 +1,5 @@
 /** The API's shapes, as the contract gives them, rendered from the stored records. */
+import { groupFqn, secretFqn } from "../lib/shared/api";
 import { currentValue, type GroupRecord, type SecretRecord } from "./store";
 
 export interface Subject {
@@ -55,10 +56,6 @@ const LOCAL_USER: Subject = {
   subjectDisplayName: "Local User",
 };
 
-export function groupFqn(tenant: string, name: string): string {
-  return `${tenant}:${name}`;
-}
-
 export function renderGroup(tenant: string, group: GroupRecord, withValues: boolean): SecretGroup {
   return {
     id: group.id,
@@ -75,7 +72,7 @@ export function renderGroup(tenant: string, group: GroupRecord, withValues: bool
 }
 
 export function renderSecret(tenant: string, group: GroupRecord, secret: SecretRecord, withValues: boolean): Secret {
-  const fqn = `tfy-secret://${tenant}:${group.name}:${secret.key}`;
+  const fqn = secretFqn(groupFqn(tenant, group.name), secret.key);
   return {
     id: secret.id,
     fqn,

@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startControlPlane, type ControlPlane } from "../control-plane/server";
+import { API_ROUTES } from "../lib/shared/api";
 
-const GROUPS = "/api/svc/v1/secret-groups";
-const SECRETS = "/api/svc/v1/secrets";
+const GROUPS = API_ROUTES.groups;
+const SECRETS = API_ROUTES.secrets;
 const SECRET_VALUE = "s3cr3t-value-never-logged";
 
 let cp: ControlPlane;
@@ -485,6 +486,31 @@ describe("admin", () => {
     expectError(await admin(`/groups/no-such-id/active-deployments`, "PUT", { count: 1 }), 404);
     expectError(await admin("/nothing"), 404);
     expectError(await admin("/health", "POST"), 405);
+  });
+});
+
+describe("admin requests from a web page", () => {
+  test("every admin request that changes something needs Content-Type: application/json (415 otherwise), so a cross-site simple request cannot", async () => {
+    const group = await created("csrf-target");
+    cp.setFaults({ latencyMs: 5 });
+    const changes: [string, string, string][] = [
+      ["/_emulator/reset", "POST", "{}"],
+      ["/_emulator/faults", "PUT", JSON.stringify({ failRate: 1 })],
+      [`/_emulator/groups/${group.id}/active-deployments`, "PUT", JSON.stringify({ count: 3 })],
+    ];
+    for (const [urlPath, method, body] of changes) {
+      for (const type of [undefined, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+        const res = await fetch(cp.url + urlPath, { method, body, headers: type ? { "Content-Type": type } : {} });
+        expect(res.status).toBe(415);
+        expect(await res.json()).toEqual(expect.objectContaining({ statusCode: 415, message: expect.stringContaining("application/json") }));
+      }
+    }
+    // Nothing changed: the group, its secrets' deployments and the faults are as they were.
+    expect((await call(`${GROUPS}/${group.id}`)).json.data.associatedSecrets[0].activeDeploymentsCount).toBe(0);
+    expect((await admin("/faults")).json).toEqual(expect.objectContaining({ failRate: 0, latencyMs: 5 }));
+    // Reads need no header, and a JSON request still works.
+    expect((await fetch(`${cp.url}/_emulator/health`)).status).toBe(200);
+    expect((await admin("/reset", "POST", {})).status).toBe(200);
   });
 });
 

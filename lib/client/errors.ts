@@ -3,6 +3,8 @@
  * method, path, host, group name and the server's (redacted) message. Never the
  * request config, headers or body, which hold the token and secret values.
  */
+import { ENV_DEADLINE, ENV_TIMEOUT } from "../shared/contract";
+import { plural } from "../shared/text";
 
 export interface ErrorContext {
   /** The group the call was about, when known: named first in the message. */
@@ -10,6 +12,8 @@ export interface ErrorContext {
   method: string;
   path: string;
   host: string;
+  /** `host:port` of the proxy the call went through, if any. */
+  via?: string;
 }
 
 const HINTS: Record<number, string> = {
@@ -103,17 +107,81 @@ const BY_STATUS: Record<number, typeof HttpError> = {
 
 export function httpError(ctx: ErrorContext, status: number, serverMessage?: string, code?: string, hint?: string): HttpError {
   const Cls = BY_STATUS[status] ?? (status >= 500 ? ServerError : HttpError);
-  return new Cls(ctx, status, serverMessage, code, hint);
+  const redirect = status >= 300 && status < 400 ? "the control plane redirected elsewhere; set TFY_HOST to the API's own base URL" : undefined;
+  return new Cls(ctx, status, serverMessage, code, hint ?? redirect);
+}
+
+function through(ctx: ErrorContext): string {
+  return ctx.via ? ` through the proxy at ${ctx.via}` : "";
 }
 
 /** No answer: connection refused or reset, DNS failure, timeout. */
 export class NetworkError extends ControlPlaneError {
-  constructor(ctx: ErrorContext, code: string, attempts: number) {
+  constructor(ctx: ErrorContext, code: string, attempts: number, timeoutMs?: number) {
+    const timedOut = code === "ETIMEDOUT";
+    const why = timedOut && timeoutMs ? `no complete answer within ${timeoutMs / 1000} s` : describeNetworkCode(code);
+    const next = timedOut
+      ? `check that the control plane is reachable${ctx.via ? " through the proxy" : ""}; if it is only slow, raise ${ENV_TIMEOUT} (seconds)`
+      : `check TFY_HOST${ctx.via ? ", HTTPS_PROXY" : ""} and that the control plane is reachable`;
     super(
-      `${subject(ctx)}control plane at ${ctx.host} did not answer ${ctx.method} ${ctx.path} (${describeNetworkCode(code)}) after ${attempts} attempt${attempts === 1 ? "" : "s"}; check TFY_HOST and that the control plane is reachable`,
+      `${subject(ctx)}control plane at ${ctx.host} did not answer ${ctx.method} ${ctx.path}${through(ctx)} (${why}) after ${plural(attempts, "attempt")}; ${next}`,
       ctx,
       0,
       code,
+    );
+  }
+}
+
+/** The whole run's deadline passed: no new attempt starts, and the one in flight was cut. */
+export class DeadlineError extends ControlPlaneError {
+  constructor(ctx: ErrorContext, attempts: number) {
+    const when = attempts === 0 ? "before it was sent" : `after ${plural(attempts, "attempt")}`;
+    super(
+      `${subject(ctx)}the run's deadline passed during ${ctx.method} ${ctx.path} to the control plane at ${ctx.host}${through(ctx)} (${when}); check that the control plane is reachable and answering, then deploy again, or raise ${ENV_DEADLINE} (seconds)`,
+      ctx,
+      0,
+      "DEADLINE",
+    );
+  }
+}
+
+/** The certificate of the control plane (or of an https proxy) failed verification: never retried. */
+export class TlsError extends ControlPlaneError {
+  constructor(ctx: ErrorContext, code: string, certHost: string) {
+    const message =
+      code === "ERR_TLS_CERT_ALTNAME_INVALID"
+        ? `the certificate of ${certHost} is issued for another name; check TFY_HOST`
+        : code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID"
+          ? `the certificate of ${certHost} is ${code === "CERT_HAS_EXPIRED" ? "expired" : "not yet valid"}; check the server's certificate and this machine's clock`
+          : `the certificate of ${certHost} is not trusted; set NODE_EXTRA_CA_CERTS to your CA bundle`;
+    super(`${subject(ctx)}${message} (${code}, on ${ctx.method} ${ctx.path})`, ctx, 0, code);
+  }
+}
+
+/** The proxy refused to open a tunnel: retrying would not help. */
+export class ProxyError extends ControlPlaneError {
+  constructor(ctx: ErrorContext, status: number, proxyVar: string) {
+    const next =
+      status === 407
+        ? `put the proxy's credentials in ${proxyVar} as http://user:password@host:port`
+        : `check ${proxyVar}, or add the control plane's host to NO_PROXY if it is reachable without the proxy`;
+    super(
+      `${subject(ctx)}the proxy at ${ctx.via} refused to tunnel to the control plane at ${ctx.host} (${status}${status === 407 ? " Proxy Authentication Required" : ""}); ${next}`,
+      ctx,
+      status,
+      "PROXY_REFUSED",
+    );
+  }
+}
+
+/** A success status whose body is not what the API contract promises. */
+export class UnexpectedAnswerError extends ControlPlaneError {
+  constructor(ctx: ErrorContext, status: number, problem: string) {
+    super(
+      `${subject(ctx)}the control plane at ${ctx.host} answered ${ctx.method} ${ctx.path} with ${status}, but ${problem}; check that TFY_HOST is the control plane's API and not a proxy, gateway or login page`,
+      ctx,
+      status,
+      "UNEXPECTED_ANSWER",
     );
   }
 }
@@ -139,6 +207,8 @@ function describeNetworkCode(code: string): string {
     case "ETIMEDOUT":
     case "ECONNABORTED":
       return "timed out";
+    case "ERR_PROXY_CONNECT":
+      return "the proxy could not open a tunnel";
     default:
       return code;
   }

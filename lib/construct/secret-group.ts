@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { Annotations, Token } from "cdktf";
+import { secretFqn } from "../shared/api";
 import { ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec } from "../shared/contract";
 import { RUNNER_VALUE_BUDGET_BYTES, groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../shared/rules";
 import { FingerprintPart, digestKeyProblems, fingerprint } from "./fingerprint";
@@ -151,7 +152,7 @@ export class SecretGroup extends Construct {
     if (!this.keys.includes(key)) {
       throw new Error(`secret group ${this.node.path}: no secret "${key}" (keys: ${this.keys.join(", ")})`);
     }
-    return `tfy-secret://${this.fqn}:${key}`;
+    return secretFqn(this.fqn, key);
   }
 }
 

@@ -13,6 +13,7 @@ import { HookContext, HookError, OPERATIONS } from "./ops";
 const PARENT_CHECK_MS = 100;
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const started = Date.now();
   const op = argv[2] as HookOp;
   const redactor = new Redactor([env[ENV_API_KEY]]);
   const print = (line: string) => process.stderr.write(`${redactor.redact(line)}\n`);
@@ -20,7 +21,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     print(`usage: hook.js <${OPS.join("|")}>`);
     return 2;
   }
-  watchParent();
+  const parentAlive = watchParent();
   let client: ControlPlaneClient | undefined;
   const ctx: HookContext = {
     env,
@@ -28,8 +29,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     say: print,
     // Loaded on first use: runs that send nothing skip loading axios.
     client: () => {
-      const { ControlPlaneClient: Client } = require("../client/client") as typeof import("../client/client");
-      return (client ??= new Client({ redactor, log: env[ENV_DEBUG] ? print : undefined }));
+      const { ControlPlaneClient: Client, runDeadlineMs } = require("../client/client") as typeof import("../client/client");
+      return (client ??= new Client({ redactor, log: env[ENV_DEBUG] ? print : undefined, deadline: started + runDeadlineMs(env), beforeAttempt: parentAlive }));
     },
   };
   try {
@@ -55,15 +56,17 @@ function describe(err: unknown): string {
  * is killed, the hook is orphaned and must stop at once: a later deploy may
  * already be sending newer values, which a late request of ours would undo.
  */
-function watchParent(): void {
+function watchParent(): () => void {
   const parent = process.ppid;
-  const timer = setInterval(() => {
+  const check = () => {
     if (process.ppid !== parent) {
       process.stderr.write("secret groups: terraform, which ran this hook, is gone; stopping without sending anything more\n");
       process.exit(3);
     }
-  }, PARENT_CHECK_MS);
-  timer.unref();
+  };
+  setInterval(check, PARENT_CHECK_MS).unref();
+  // Also right before every request: the window is then what one request takes.
+  return check;
 }
 
 main(process.argv, process.env).then((code) => {

@@ -12,7 +12,8 @@ import { ConflictError, NotFoundError } from "../client/errors";
 import { Redactor } from "../client/redact";
 import type { SecretGroup } from "../client/types";
 import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, Recorded, recordFile } from "../shared/contract";
-import { plural, secretValueProblems } from "../shared/rules";
+import { secretValueProblems } from "../shared/rules";
+import { plural } from "../shared/text";
 import { Action, planReconcile, recordOf } from "./plan";
 
 export type Env = Record<string, string | undefined>;

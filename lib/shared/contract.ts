@@ -11,6 +11,11 @@ export const ENV_API_KEY = "TFY_API_KEY";
 /** Set to 1 to have the hook print a line per API request (no bodies, no values). */
 export const ENV_DEBUG = "TFYSG_DEBUG";
 
+/** Seconds one API request may take, its whole answer included (default 30). */
+export const ENV_TIMEOUT = "TFYSG_TIMEOUT";
+/** Seconds one hook run may take, retries included (default 300). */
+export const ENV_DEADLINE = "TFYSG_DEADLINE";
+
 /** Requests one hook run keeps in flight at most (default 8). */
 export const ENV_CONCURRENCY = "TFYSG_CONCURRENCY";
 export const DEFAULT_CONCURRENCY = 8;

@@ -84,11 +84,6 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** "1 secret", "2 secrets". */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
 /**
  * Linux limits what one hook run can carry in its environment: 128 KiB per
  * variable (MAX_ARG_STRLEN) and about 2 MiB in all (ARG_MAX), the inherited
