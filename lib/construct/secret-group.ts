@@ -141,6 +141,9 @@ export class SecretGroup extends Construct {
       },
     });
     if (!groupNameProblems(name).length) marker.setLogicalId(`secret_group_${name}`);
+    // In a workspace's first apply the stack's state is read during apply:
+    // nothing of ours may be saved while it is read.
+    marker.resource.addOverride("depends_on", [runtime.stateAddress]);
 
     const where = runtime.add({ spec, values, marker });
     this.groupId = where.groupId;

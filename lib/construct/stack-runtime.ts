@@ -72,6 +72,7 @@ export class StackRuntime extends Construct {
   private readonly names = new Map<string, string>();
   private readonly reaper: HookResource;
   private stateSource?: TerraformRemoteState;
+  private readonly anchor: HookResource;
 
   private constructor(stack: TerraformStack, id: string, kind: HookKind) {
     super(stack, id);
@@ -84,6 +85,12 @@ export class StackRuntime extends Construct {
       assetHash: crypto.createHash("sha256").update(fs.readFileSync(bundle)).digest("hex").slice(0, 32),
     });
     this.stackDir = path.join(App.of(stack).outdir, "stacks", stack.node.id);
+
+    // Created with the stack's first apply in a workspace and never changed:
+    // until it exists the state may not exist either (a new workspace), and
+    // reading it waits for apply, after the anchor made it exist.
+    this.anchor = new HookResource(this, "anchor", kind, { replaceOn: {} });
+    this.anchor.setLogicalId("secret_groups_anchor");
 
     // What the state recorded and the code no longer has: deleted by the
     // reaper, after every runner succeeded (create before delete).
@@ -173,10 +180,17 @@ export class StackRuntime extends Construct {
     return this.runners.flatMap((r) => r.members.map((m) => m.spec.name)).sort();
   }
 
+  /** The address of the stack's own state, for the groups' resources to be applied after it was read. */
+  get stateAddress(): string {
+    return `data.terraform_remote_state.${this.ensureStateSource()}`;
+  }
+
   /**
-   * The stack's own state, read at plan time through its backend: created at
-   * synth, once the backend is known. A local state file that does not exist
-   * yet is created empty, as Terraform would, so that the first plan can read it.
+   * The stack's own state, read through its backend at plan time (at apply
+   * time in a workspace's first apply, once the anchor made the state exist):
+   * created at synth, once the backend is known. A local state file that does
+   * not exist yet is created empty, as Terraform would, so that the default
+   * workspace reads it at plan time from the first apply on.
    */
   private ensureStateSource(): string {
     if (!this.stateSource) {
@@ -184,6 +198,7 @@ export class StackRuntime extends Construct {
       this.stateSource = backend.getRemoteStateDataSource(this, "state", this.stack.node.id);
       this.stateSource.overrideLogicalId(STATE_SOURCE_ID);
       this.stateSource.addOverride("defaults", { [RECORDED_OUTPUT]: {} });
+      this.stateSource.addOverride("depends_on", [this.anchor.address]);
       if (backend instanceof LocalBackend) ensureLocalState(this.stackDir, backend);
     }
     return STATE_SOURCE_ID;
@@ -316,7 +331,12 @@ class Runner {
   }
 }
 
-/** An empty state where the local backend's state file does not exist yet (the default workspace's). */
+/**
+ * An empty state where the local backend's state file (the default
+ * workspace's) does not exist yet. The local backend rewrites its file in
+ * place during an apply, so the stack reads it at plan time, not while
+ * other resources are being saved.
+ */
 function ensureLocalState(stackDir: string, backend: LocalBackend): void {
   const props = (backend as unknown as { props: { path?: string } }).props;
   const file = path.resolve(stackDir, props.path ?? "terraform.tfstate");
