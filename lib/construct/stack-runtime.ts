@@ -4,9 +4,10 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { HOOK_ENV, HookOp, ReapEntry, recordFile } from "../shared/contract";
+import { hookBundlePath } from "./bundle";
 import { HookKind, HookResource, Provisioner, selfKept } from "./hook-resource";
 
-const BUNDLE = path.join(__dirname, "..", "..", "dist", "hook", "hook.js");
+const BUNDLE = hookBundlePath();
 const RUNTIME_ID = "SecretGroupRuntime";
 const RECORDS_DIR = ".secret-groups";
 
