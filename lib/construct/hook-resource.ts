@@ -9,7 +9,6 @@ import {
   hashMapper,
   hashMapperHcl,
 } from "cdktf";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 
 export type HookKind = "terraform_data" | "null_resource";
 
@@ -55,7 +54,7 @@ export class HookResource extends Construct {
         dependsOn: props.dependsOn,
       });
     } else {
-      this.resource = new NullResource(this, "hook", {
+      this.resource = new (nullResource())(this, "hook", {
         triggers: { ...props.replaceOn, ...keep },
         lifecycle: props.freezeKept ? { ignoreChanges: Object.keys(keep).map((k) => `triggers["${k}"]`) } : undefined,
         provisioners,
@@ -103,6 +102,19 @@ class TerraformData extends TerraformResource {
       input: hashMapperHcl(anyToHclTerraform)(this.config.input),
       triggers_replace: hashMapperHcl(anyToHclTerraform)(this.config.triggersReplace),
     };
+  }
+}
+
+/**
+ * hashicorp/null's resource class, loaded only when a group asks for it:
+ * @cdktf/provider-null is an optional peer, so the library loads without it.
+ */
+function nullResource(): typeof import("@cdktf/provider-null/lib/resource").Resource {
+  try {
+    return (require("@cdktf/provider-null/lib/resource") as typeof import("@cdktf/provider-null/lib/resource")).Resource;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
+    throw new Error('hook: "null_resource" needs the @cdktf/provider-null package; install it, or use the default hook "terraform_data"');
   }
 }
 
