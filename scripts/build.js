@@ -32,7 +32,11 @@ async function build() {
   await buildCli();
 }
 
-build().catch((err) => {
-  console.error(err.message);
-  process.exit(1);
-});
+module.exports = { build };
+
+if (require.main === module) {
+  build().catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}

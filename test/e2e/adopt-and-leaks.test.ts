@@ -2,7 +2,7 @@ import * as fs from "fs";
 import { TerraformStack, TerraformVariable } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane } from "../../control-plane/server";
-import { Project, apiClient, controlPlane, expectOk } from "../support/harness";
+import { Project, apiClient, controlPlane, expectOk } from "../../scripts/harness";
 
 describe("8. a group of the same name already on the control plane", () => {
   let cp: ControlPlane;

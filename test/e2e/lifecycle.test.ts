@@ -7,7 +7,7 @@ import * as fs from "fs";
 import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane } from "../../control-plane/server";
-import { Project, apiClient, controlPlane, expectOk } from "../support/harness";
+import { Project, apiClient, controlPlane, expectOk } from "../../scripts/harness";
 
 interface Desired {
   user?: string;
