@@ -4,5 +4,6 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   globalSetup: "<rootDir>/test/support/global-setup.js",
+  globalTeardown: "<rootDir>/test/support/global-teardown.js",
   testTimeout: 180000,
 };

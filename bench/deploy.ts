@@ -7,7 +7,7 @@ import { App, LocalBackend, TerraformStack } from "cdktf";
 import * as fs from "fs";
 import * as path from "path";
 import { ControlPlane } from "../control-plane/server";
-import { Project, RunResult, run } from "../test/support/harness";
+import { Project, RunResult, run } from "../scripts/harness";
 import { StackSpec, buildStack, valuesEnv } from "./stacks";
 
 export type Phase = "init" | "deploy" | "noop" | "rotate" | "destroy";

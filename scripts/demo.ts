@@ -3,7 +3,10 @@
  * and prints what now exists there (never values). Starts the control plane
  * in-process when none answers at TFY_HOST; its data file keeps the groups
  * between runs, so a second run has nothing to change.
- * `npm run demo -- --destroy` tears the stack down.
+ * `npm run demo -- --destroy` tears the stack down. `--output <dir>` puts the
+ * synthesized stacks (and, through main.ts's backend path, the state next to
+ * them) somewhere other than cdktf.out/. It runs whichever CLI is installed:
+ * cdktf, or the fork's cdktn.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -11,6 +14,7 @@ import * as path from "path";
 import { ControlPlaneClient } from "../lib/client";
 import { ENV_API_KEY, ENV_HOST } from "../lib/shared/contract";
 import { startControlPlane } from "../control-plane/server";
+import { terraformEnv } from "./terraform-env";
 
 const ROOT = path.join(__dirname, "..");
 const DEFAULT_PORT = 8787;
@@ -45,8 +49,15 @@ async function requestLog(url: string): Promise<{ method: string }[] | undefined
   }
 }
 
-function cdktf(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const bin = path.join(ROOT, "node_modules", ".bin", "cdktf");
+/** The CDKTF CLI this checkout has: cdktf, or cdktn when the fork replaces it. */
+function cli(): string {
+  const bins = ["cdktf", "cdktn"].map((name) => path.join(ROOT, "node_modules", ".bin", name));
+  const found = bins.find((bin) => fs.existsSync(bin));
+  if (!found) throw new Error('neither cdktf nor cdktn is installed; run "npm ci"');
+  return found;
+}
+
+function runCli(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { cwd: ROOT, env, stdio: "inherit" });
     child.on("error", reject);
@@ -54,13 +65,11 @@ function cdktf(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-/** Terraform settings for a machine that reaches no registry: our own CLI config, no phone-home. */
-function terraformEnv(): NodeJS.ProcessEnv {
-  const rc = path.join(ROOT, ".control-plane", "terraformrc");
-  fs.mkdirSync(path.dirname(rc), { recursive: true });
-  if (!fs.existsSync(rc)) fs.writeFileSync(rc, "");
+/** The machine's Terraform CLI config when it exists, else an empty one of our own. */
+function demoTerraformEnv(): NodeJS.ProcessEnv {
+  const own = terraformEnv();
   const current = process.env.TF_CLI_CONFIG_FILE;
-  return { TF_CLI_CONFIG_FILE: current && fs.existsSync(current) ? current : rc, CHECKPOINT_DISABLE: "1" };
+  return { ...own, TF_CLI_CONFIG_FILE: current && fs.existsSync(current) ? current : own.TF_CLI_CONFIG_FILE };
 }
 
 function table(rows: string[][]): string {
@@ -69,7 +78,15 @@ function table(rows: string[][]): string {
 }
 
 async function main(): Promise<number> {
-  const destroy = process.argv.includes("--destroy");
+  const args = process.argv.slice(2);
+  const destroy = args.includes("--destroy");
+  const outIndex = args.indexOf("--output");
+  const output = outIndex >= 0 ? args[outIndex + 1] : undefined;
+  if (outIndex >= 0 && !output) {
+    console.error("demo: --output needs a folder");
+    return 2;
+  }
+  const bin = cli();
   const environment = process.env.ENVIRONMENT ?? "dev";
   const port = Number(process.env.TFY_EMULATOR_PORT ?? DEFAULT_PORT);
   const host = process.env[ENV_HOST] ?? `http://127.0.0.1:${port}`;
@@ -90,11 +107,12 @@ async function main(): Promise<number> {
 
   try {
     // Values the user set themselves win over the demo's stand-ins.
-    const env = { ...DEMO_VALUES, ...process.env, ...terraformEnv(), [ENV_HOST]: host, [ENV_API_KEY]: apiKey, ENVIRONMENT: environment };
+    const env = { ...DEMO_VALUES, ...process.env, ...demoTerraformEnv(), [ENV_HOST]: host, [ENV_API_KEY]: apiKey, ENVIRONMENT: environment };
     const before = await requestLog(host);
-    const code = await cdktf([destroy ? "destroy" : "deploy", "--auto-approve"], env);
+    const command = destroy ? "destroy" : "deploy";
+    const code = await runCli(bin, [command, "--auto-approve", ...(output ? ["--output", path.resolve(output)] : [])], env);
     if (code !== 0) {
-      console.error(`demo: cdktf ${destroy ? "destroy" : "deploy"} failed (exit ${code})`);
+      console.error(`demo: ${path.basename(bin)} ${command} failed (exit ${code})`);
       return code;
     }
     const after = await requestLog(host);

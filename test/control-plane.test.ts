@@ -573,7 +573,7 @@ describe("options and persistence", () => {
 
   test("`npm run control-plane` prints one line, never a token, and exits cleanly on SIGTERM", async () => {
     const dataFile = path.join(tmpDir(), "data.json");
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "control-plane/main.ts"], {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "lib/cli/main.ts", "control-plane"], {
       cwd: path.join(__dirname, ".."),
       env: { ...process.env, TFY_EMULATOR_PORT: "0", TFY_EMULATOR_TOKENS: "main-secret-token", TFY_EMULATOR_DATA: dataFile },
     });

@@ -68,9 +68,7 @@ export class HookResource extends Construct {
         dependsOn: props.dependsOn,
       });
     } else {
-      // Loaded only for this hook: the provider bindings are an optional peer.
-      const { Resource: NullResource } = require("@cdktf/provider-null/lib/resource") as typeof import("@cdktf/provider-null/lib/resource");
-      this.resource = new NullResource(this, "hook", {
+      this.resource = new (nullResource())(this, "hook", {
         triggers: Tokenization.isResolvable(props.replaceOn)
           ? (props.replaceOn as unknown as Record<string, string>)
           : Object.fromEntries(Object.entries({ ...props.replaceOn, ...keep }).map(([k, v]) => [k, asString(v)])),
@@ -115,6 +113,16 @@ export class HookResource extends Construct {
   /** Everything this resource holds, as one expression without `${}` (a string for null_resource's triggers). */
   get heldExpression(): string {
     return this.kind === "terraform_data" ? `${this.address}.output` : `jsonencode(${this.address}.triggers)`;
+  }
+}
+
+/** Loaded only for this hook: the provider bindings are an optional peer. */
+function nullResource(): typeof import("@cdktf/provider-null/lib/resource").Resource {
+  try {
+    return (require("@cdktf/provider-null/lib/resource") as typeof import("@cdktf/provider-null/lib/resource")).Resource;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
+    throw new Error('hook: "null_resource" needs the @cdktf/provider-null package; install it, or use the default hook "terraform_data"');
   }
 }
 

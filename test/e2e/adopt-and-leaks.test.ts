@@ -1,8 +1,8 @@
 import * as fs from "fs";
-import { TerraformStack, TerraformVariable } from "cdktf";
+import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane } from "../../control-plane/server";
-import { Project, apiClient, controlPlane, expectOk } from "../support/harness";
+import { Project, apiClient, controlPlane, expectOk } from "../../scripts/harness";
 
 describe("8. a group of the same name already on the control plane", () => {
   let cp: ControlPlane;
@@ -16,13 +16,15 @@ describe("8. a group of the same name already on the control plane", () => {
     project.cleanup();
   });
 
-  const app = (adoptExisting: boolean) => (stack: TerraformStack) =>
-    new SecretGroup(stack, "billing", {
+  const app = (adoptExisting: boolean) => (stack: TerraformStack) => {
+    const group = new SecretGroup(stack, "billing", {
       name: "billing",
       integrationId: "int-vault",
       secrets: { STRIPE_KEY: SecretValue.fromEnv("STRIPE_KEY"), MODE: "live" },
       adoptExisting,
     });
+    new TerraformOutput(stack, "billing-id", { value: group.groupId });
+  };
 
   it("without adoptExisting: the deploy fails with a clear error and changes nothing", async () => {
     const existing = await apiClient(cp).createGroup({ name: "billing", integrationId: "int-old", secrets: [{ key: "OLD", value: "old-value" }] });
@@ -45,7 +47,8 @@ describe("8. a group of the same name already on the control plane", () => {
     expect(after.id).toBe(before.id);
     const secrets = await apiClient(cp).listSecrets(after.id, { withValue: true });
     expect(Object.fromEntries(secrets.map((s) => [s.name, s.value]))).toEqual({ STRIPE_KEY: "sk-new-1234", MODE: "live" });
-    expect((await project.outputsJson({})).constructor).toBe(Object);
+    // The stack now holds the existing group's id: it manages that group.
+    expect((await project.outputsJson({}))["billing-id"]).toBe(before.id);
     // Adopted means managed: a destroy deletes it.
     expectOk(await project.destroy({ STRIPE_KEY: "sk-new-1234" }));
     expect(await apiClient(cp).findGroupByName("billing")).toBeUndefined();

@@ -1,14 +1,16 @@
 /**
  * The README's first command: `npm run demo` deploys main.ts with the real
  * cdktf CLI to a local control plane, a second run changes nothing, and
- * `--destroy` tears it down. Isolated by its own environment name, port and
- * data file, so a developer's own demo is left alone.
+ * `--destroy` tears it down. Hermetic: its own environment name, port, data
+ * file and output folder (state included) in a temp dir, and none of the
+ * caller's environment (a TFY_HOST / TFY_API_KEY exported by the developer
+ * must not send the demo to a real control plane).
  */
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { run } from "../support/harness";
+import { hermeticEnv, run } from "../../scripts/harness";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -23,35 +25,25 @@ function freePort(): Promise<number> {
 
 describe("npm run demo", () => {
   const environment = `demo${process.pid}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-demo-"));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-demo-"));
+  const output = path.join(work, "cdktf.out");
+  const inRoot = [`terraform.secrets-${environment}.tfstate`, path.join("cdktf.out", "stacks", `secrets-${environment}`), ".control-plane"];
+  const existedBefore = new Set(inRoot.filter((p) => fs.existsSync(path.join(ROOT, p))));
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    env = {
+    env = hermeticEnv({
       ENVIRONMENT: environment,
       TFY_EMULATOR_PORT: String(await freePort()),
-      TFY_EMULATOR_DATA: path.join(dataDir, "data.json"),
-      TFY_HOST: "",
-      TFY_API_KEY: "",
-    };
-    delete env.TFY_HOST;
-    delete env.TFY_API_KEY;
+      TFY_EMULATOR_DATA: path.join(work, "data.json"),
+    });
   });
-  afterAll(() => {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    fs.rmSync(path.join(ROOT, `terraform.secrets-${environment}.tfstate`), { force: true });
-    fs.rmSync(path.join(ROOT, `terraform.secrets-${environment}.tfstate.backup`), { force: true });
-    fs.rmSync(path.join(ROOT, "cdktf.out", "stacks", `secrets-${environment}`), { recursive: true, force: true });
-  });
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  const demo = (...args: string[]) => {
-    const childEnv = { ...process.env, ...env };
-    delete childEnv.TFY_HOST;
-    delete childEnv.TFY_API_KEY;
-    return run("npm", ["run", "--silent", "demo", "--", ...args], { cwd: ROOT, env: childEnv });
-  };
-  const groupsIn = (output: string) =>
-    output
+  const demo = (...args: string[]) =>
+    run("npm", ["run", "--silent", "demo", "--", "--output", output, ...args], { cwd: ROOT, env, isolated: true });
+  const groupsIn = (text: string) =>
+    text
       .split("\n")
       .filter((l) => l.startsWith(`${environment}-`))
       .map((l) => l.split(/\s+/)[0])
@@ -67,6 +59,7 @@ describe("npm run demo", () => {
     for (const value of ["demo-db-password-change-me", "sk_test_demo_0000000000", "whsec_demo_0000000000"]) {
       expect(first.output).not.toContain(value);
     }
+    expect(fs.existsSync(path.join(work, `terraform.secrets-${environment}.tfstate`))).toBe(true);
 
     const second = await demo();
     expect(second.code).toBe(0);
@@ -77,5 +70,9 @@ describe("npm run demo", () => {
     expect(down.code).toBe(0);
     expect(down.output).toMatch(/this run sent 3 request\(s\) to the control plane: DELETE 3/);
     expect(groupsIn(down.output)).toEqual([]);
+  });
+
+  it("writes nothing into the repo: no cdktf.out/, state file or .control-plane/", () => {
+    for (const p of inRoot) if (!existedBefore.has(p)) expect(fs.existsSync(path.join(ROOT, p))).toBe(false);
   });
 });

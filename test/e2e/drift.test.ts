@@ -5,7 +5,7 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane } from "../../control-plane/server";
-import { Project, apiClient, controlPlane, expectOk } from "../support/harness";
+import { Project, apiClient, controlPlane, expectOk } from "../../scripts/harness";
 
 describe("a group deleted out of band", () => {
   let cp: ControlPlane;

@@ -10,7 +10,7 @@ import * as path from "path";
 import { TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane, startControlPlane } from "../../control-plane/server";
-import { Project, RunResult, TOKEN, apiClient, controlPlane, expectOk, run } from "../support/harness";
+import { Project, RunResult, TOKEN, apiClient, controlPlane, expectOk, run } from "../../scripts/harness";
 
 const NO_FAULTS = { failRate: 0, rateLimitEvery: 0, dropRate: 0, latencyMs: 0 };
 

@@ -8,7 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane } from "../../control-plane/server";
-import { Project, TOKEN, apiClient, controlPlane, run, terraformEnv } from "../support/harness";
+import { Project, TOKEN, apiClient, controlPlane, run } from "../../scripts/harness";
+import { terraformEnv } from "../../scripts/terraform-env";
 
 describe("12. self-contained stack", () => {
   let cp: ControlPlane;

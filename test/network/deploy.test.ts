@@ -8,7 +8,7 @@ import { TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlaneClient } from "../../lib/client";
 import { ControlPlane, startControlPlane } from "../../control-plane/server";
-import { Project, TOKEN, expectOk } from "../support/harness";
+import { Project, TOKEN, expectOk } from "../../scripts/harness";
 import { Certs, RecordingProxy, TestServer, drip, expectNoneOf, makeCerts, recordingProxy, testServer } from "./support";
 
 const VALUE = "deploy-proxy-value-sentinel-8f3b";

@@ -1,14 +1,16 @@
 /**
- * End-to-end harness: a local control plane on a free port, and projects that
- * synthesize real CDKTF apps and apply them with the real terraform binary.
+ * End-to-end harness, shared by the tests and the benchmark: a local control
+ * plane on a free port, and projects that synthesize real CDKTF apps and apply
+ * them with the real terraform binary.
  */
 import { App, LocalBackend, TerraformStack } from "cdktf";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ControlPlaneClient } from "../../lib/client";
-import { ControlPlane, startControlPlane } from "../../control-plane/server";
+import { ControlPlaneClient } from "../lib/client";
+import { ControlPlane, startControlPlane } from "../control-plane/server";
+import { terraformEnv } from "./terraform-env";
 
 export const TOKEN = "test-token-0d6f1c";
 /** The digest key every test project synthesizes with (TFYSG_DIGEST_KEY). */
@@ -22,11 +24,16 @@ export function apiClient(cp: ControlPlane, token = TOKEN): ControlPlaneClient {
   return new ControlPlaneClient({ host: cp.url, apiKey: token, baseDelayMs: 20, maxDelayMs: 200 });
 }
 
-/** Settings every terraform run needs here: no phone-home, a CLI config of our own. */
-export function terraformEnv(): NodeJS.ProcessEnv {
-  const rc = path.join(os.tmpdir(), "tfysg-test.terraformrc");
-  if (!fs.existsSync(rc)) fs.writeFileSync(rc, "");
-  return { TF_CLI_CONFIG_FILE: rc, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
+/**
+ * The environment of a child that must not see the caller's: enough to find
+ * node, npm and terraform and to reuse the npm cache and registry setting,
+ * plus the Terraform settings of this machine; never TFY_*, TF_VAR_* or cdktf's.
+ */
+export function hermeticEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "npm_config_cache", "npm_config_registry"];
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
+  return { ...env, ...terraformEnv(), ...extra };
 }
 
 export interface RunResult {
@@ -37,9 +44,11 @@ export interface RunResult {
   output: string;
 }
 
-export function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
+/** Runs a command to its end; with `isolated`, its environment is `env` alone, nothing of the caller's. */
+export function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; isolated?: boolean }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const env = opts.isolated ? { ...opts.env } : { ...process.env, ...opts.env };
+    const child = spawn(cmd, args, { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let output = "";

@@ -1,0 +1,150 @@
+/**
+ * A user's infrastructure repo, outside this one: a fresh app in a temp dir
+ * with its own package.json and a strict tsconfig, that installs this package
+ * from the tarball `npm pack` made (global-setup), compiles with tsc and runs
+ * as plain JavaScript. Commands run with an environment of their own
+ * (hermeticEnv): nothing of the caller's TFY_* or TF_VAR_* reaches them.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ControlPlaneClient } from "../../lib/client";
+import { RunResult, hermeticEnv, run } from "../../scripts/harness";
+
+const REPO = path.join(__dirname, "..", "..");
+const repoPackage = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+
+/** The versions this repo develops with: the top of the supported range, and what the npm cache holds. */
+export const DEV = repoPackage.devDependencies;
+
+export const STACK = "consumer";
+export const TOKEN = "consumer-token-4b1e";
+
+/** The user's code: two groups, one value from the environment, one from a sensitive variable. */
+const MAIN_TS = `import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { SecretGroup, SecretGroupProps, SecretValue } from "cdktf-secret-groups";
+
+const app = new App();
+const stack = new TerraformStack(app, "${STACK}");
+new LocalBackend(stack, { path: "../../../terraform.${STACK}.tfstate" });
+const password = new TerraformVariable(stack, "db_password", { type: "string", sensitive: true });
+const db = new SecretGroup(stack, "db", {
+  name: "consumer-db",
+  integrationId: "vault-main",
+  secrets: { DB_USER: SecretValue.fromEnv("CONSUMER_DB_USER"), DB_PASSWORD: SecretValue.fromVariable(password) },
+});
+const apiProps: SecretGroupProps = {
+  name: "consumer-api",
+  integrationId: "vault-main",
+  secrets: { API_TOKEN: SecretValue.fromEnv("CONSUMER_API_TOKEN") },
+  removalPolicy: "destroy",
+};
+const api = new SecretGroup(stack, "api", apiProps);
+new TerraformOutput(stack, "db-id", { value: db.groupId });
+new TerraformOutput(stack, "api-fqn", { value: api.fqn });
+app.synth();
+`;
+
+const TSCONFIG = {
+  compilerOptions: { target: "ES2022", module: "commonjs", strict: true, exactOptionalPropertyTypes: true, outDir: "." },
+  files: ["main.ts"],
+};
+
+export class ConsumerApp {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-consumer-"));
+  readonly outputs: string[] = [];
+
+  constructor(dependencies: Record<string, string>) {
+    const tarball = process.env.TFYSG_TARBALL;
+    if (!tarball) throw new Error("TFYSG_TARBALL is not set: run the consumer tests through jest (global-setup packs the package)");
+    const pkg = { name: "consumer-app", private: true, dependencies: { ...dependencies, "cdktf-secret-groups": `file:${tarball}` } };
+    fs.writeFileSync(path.join(this.dir, "package.json"), JSON.stringify(pkg, null, 2));
+    fs.writeFileSync(path.join(this.dir, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
+    fs.writeFileSync(path.join(this.dir, "main.ts"), MAIN_TS);
+    fs.writeFileSync(path.join(this.dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: "node main.js", sendCrashReports: "false", terraformProviders: [], terraformModules: [] }));
+  }
+
+  get stackDir(): string {
+    return path.join(this.dir, "cdktf.out", "stacks", STACK);
+  }
+
+  async exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = this.dir): Promise<RunResult> {
+    const res = await run(cmd, args, { cwd, env: hermeticEnv(env), isolated: true, timeoutMs: 300_000 });
+    this.outputs.push(res.output);
+    if (res.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${res.code} in ${cwd}:\n${res.output}`);
+    return res;
+  }
+
+  /** Installs from the npm cache when it can: only the registry is reachable, and CI time is short. */
+  async install(): Promise<void> {
+    await this.exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"]);
+  }
+
+  async compile(): Promise<void> {
+    await this.exec(path.join(this.dir, "node_modules", ".bin", "tsc"), ["-p", "."]);
+  }
+
+  bin(name: string): string {
+    return path.join(this.dir, "node_modules", ".bin", name);
+  }
+
+  cleanup(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `secret-groups control-plane`, as installed in the app, on a free port. */
+export class InstalledControlPlane {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static start(app: ConsumerApp): Promise<InstalledControlPlane> {
+    const env = hermeticEnv({ TFY_EMULATOR_PORT: "0", TFY_EMULATOR_TOKENS: TOKEN, TFY_EMULATOR_DATA: path.join(app.dir, "control-plane.json") });
+    const child = spawn(app.bin("secret-groups"), ["control-plane"], { cwd: app.dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    return new Promise((resolve, reject) => {
+      let out = "";
+      const onData = (d: Buffer) => {
+        out += d;
+        const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+        if (url) resolve(new InstalledControlPlane(child, url));
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", (d: Buffer) => (out += d));
+      child.on("error", reject);
+      child.on("exit", (code) => reject(new Error(`secret-groups control-plane exited ${code}:\n${out}`)));
+    });
+  }
+
+  /** The API requests it has answered, oldest first, as "METHOD status". */
+  async requests(): Promise<string[]> {
+    const res = await fetch(`${this.url}/_emulator/requests`);
+    return ((await res.json()) as { method: string; status: number }[]).map((r) => `${r.method} ${r.status}`);
+  }
+
+  async groupNames(): Promise<string[]> {
+    const groups = await new ControlPlaneClient({ host: this.url, apiKey: TOKEN }).listGroups();
+    return groups.map((g) => g.name).sort();
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null) return resolve();
+      this.child.once("exit", () => resolve());
+      this.child.kill("SIGTERM");
+    });
+  }
+}
+
+/** What the hook reads at deploy time, against the given control plane. */
+export function deployEnv(cp: InstalledControlPlane, dbPassword: string): NodeJS.ProcessEnv {
+  return {
+    TFY_HOST: cp.url,
+    TFY_API_KEY: TOKEN,
+    CONSUMER_DB_USER: "app-user",
+    CONSUMER_API_TOKEN: "api-token-7f3a",
+    TF_VAR_db_password: dbPassword,
+  };
+}
