@@ -117,10 +117,10 @@ export class Store {
   applyManifest(name: string, integrationId: string, dryRun: boolean): GroupRecord {
     return this.transact(() => {
       refuseProblems([...groupNameProblems(name), ...integrationIdProblems(integrationId)]);
-      // Moving a group's secrets to another store needs that store to work.
-      refuseFaultyIntegration(integrationId);
       const now = timestamp();
       const group = this.byName(name);
+      // Moving a group's secrets to another store needs that store to work.
+      if (group && group.secrets.length > 0 && group.integrationId !== integrationId) refuseFaultyIntegration(integrationId);
       if (!group) return this.insert(name, integrationId, now, []);
       group.integrationId = integrationId;
       group.updatedAt = now;

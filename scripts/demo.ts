@@ -28,6 +28,8 @@ const DEMO_VALUES: Record<string, string> = {
   TF_VAR_stripe_webhook_secret: "whsec_demo_0000000000",
   DATADOG_API_KEY: "dd-demo-0000000000",
   SENTRY_DSN: "https://demo@sentry.invalid/1",
+  // Keys the change-detection digests; a real stack takes it from CI secrets.
+  TFYSG_DIGEST_KEY: "demo-digest-key-not-a-secret",
 };
 
 async function isUp(url: string): Promise<boolean> {

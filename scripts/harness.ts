@@ -78,6 +78,8 @@ export class Project {
     readonly cp: ControlPlane,
     readonly stackName = "test",
     dir?: string,
+    /** The stack's backend; by default a local state file in the project folder. */
+    private readonly backend: (stack: TerraformStack) => void = (stack) => new LocalBackend(stack, { path: `../../../terraform.${stackName}.tfstate` }),
   ) {
     this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-e2e-"));
   }
@@ -97,7 +99,7 @@ export class Project {
     try {
       const app = new App({ outdir: path.join(this.dir, "cdktf.out") });
       const stack = new TerraformStack(app, this.stackName);
-      new LocalBackend(stack, { path: `../../../terraform.${this.stackName}.tfstate` });
+      this.backend(stack);
       build(stack);
       app.synth();
     } finally {

@@ -146,5 +146,6 @@ export function deployEnv(cp: InstalledControlPlane, dbPassword: string): NodeJS
     CONSUMER_DB_USER: "app-user",
     CONSUMER_API_TOKEN: "api-token-7f3a",
     TF_VAR_db_password: dbPassword,
+    TFYSG_DIGEST_KEY: "consumer-digest-key-0c1d",
   };
 }

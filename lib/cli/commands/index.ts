@@ -1,5 +1,6 @@
 import type { Command } from "../command";
 import { controlPlane } from "./control-plane";
+import { initState } from "./init-state";
 
 /** Every subcommand of `secret-groups`, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [controlPlane];
+export const COMMANDS: readonly Command[] = [controlPlane, initState];
