@@ -30,6 +30,7 @@ const DEMO_VALUES: Record<string, string> = {
   SENTRY_DSN: "https://demo@sentry.invalid/1",
   // Keys the change-detection digests; a real stack takes it from CI secrets.
   TFYSG_DIGEST_KEY: "demo-digest-key-not-a-secret",
+  TF_VAR_secret_groups_digest_key: "demo-variable-digest-key-not-a-secret",
 };
 
 async function isUp(url: string): Promise<boolean> {

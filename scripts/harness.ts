@@ -15,6 +15,8 @@ import { terraformEnv } from "./terraform-env";
 export const TOKEN = "test-token-0d6f1c";
 /** The digest key every test project synthesizes with (TFYSG_DIGEST_KEY). */
 export const DIGEST_KEY = "test-digest-key-5b1e0c9a7d3f";
+/** The key of Terraform variables' digests (TF_VAR_secret_groups_digest_key), another secret. */
+export const VARIABLE_DIGEST_KEY = "test-variable-digest-key-8c2e4a";
 
 export async function controlPlane(tokens: string[] = [TOKEN]): Promise<ControlPlane> {
   return startControlPlane({ port: 0, tokens });
@@ -109,7 +111,7 @@ export class Project {
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return { ...terraformEnv(), TFY_HOST: this.cp.url, TFY_API_KEY: TOKEN, TFYSG_DIGEST_KEY: DIGEST_KEY, ...extra };
+    return { ...terraformEnv(), TFY_HOST: this.cp.url, TFY_API_KEY: TOKEN, TFYSG_DIGEST_KEY: DIGEST_KEY, TF_VAR_secret_groups_digest_key: VARIABLE_DIGEST_KEY, ...extra };
   }
 
   async terraform(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {

@@ -100,6 +100,11 @@ export class HookResource extends Construct {
     return `${this.address}.id`;
   }
 
+  /** A kept string value, as an expression without `${}`. */
+  keptExpression(key: string): string {
+    return this.kind === "terraform_data" ? `${this.address}.output.${key}` : `${this.address}.triggers.${key}`;
+  }
+
   /** A kept string value, as a cdktf token. */
   kept(key: string): string {
     return Token.asString(this.resource.interpolationForAttribute(this.kind === "terraform_data" ? `output.${key}` : `triggers.${key}`));

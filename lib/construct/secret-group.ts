@@ -84,6 +84,8 @@ export class SecretGroup extends Construct {
     const specs: SecretSpec[] = [];
     const values: CarriedValue[] = [];
     const parts: FingerprintPart[] = [];
+    /** Terraform variables whose values only Terraform sees: hashed at plan time. */
+    const planned: { key: string; variable: string }[] = [];
     for (const key of this.keys) {
       const source = sourceOf(secrets[key]);
       if (!source) continue;
@@ -104,8 +106,8 @@ export class SecretGroup extends Construct {
         // nonsensitive: the value is the hook's input, not something to hide
         // from it; Terraform would otherwise suppress the hook's output.
         values.push({ expression: `\${nonsensitive(var.${variable})}`, ephemeral: source.ephemeral });
-        // A variable's value is seen when cdktf synthesizes with TF_VAR_<name> set, as `cdktf deploy` does.
-        parts.push(source.ephemeral ? { key, unseen: `ephemeral:${variable}` } : seen(key, process.env[`TF_VAR_${variable}`], `variable:${variable}`));
+        parts.push({ key, unseen: `${source.ephemeral ? "ephemeral" : "variable"}:${variable}` });
+        if (!source.ephemeral) planned.push({ key, variable });
       }
     }
     if (parts.some((p) => "value" in p)) problems.push(...digestKeyProblems(process.env));
@@ -116,11 +118,12 @@ export class SecretGroup extends Construct {
       );
     }
     const version = typeof props.secretsVersion === "string" ? props.secretsVersion : undefined;
+    const synthFingerprint = problems.length ? "invalid" : fingerprint(name, version, parts, process.env[ENV_DIGEST_KEY]);
     const spec: GroupSpec = {
       name,
       integrationId: typeof props.integrationId === "string" ? props.integrationId : "",
       secrets: specs,
-      fingerprint: problems.length ? "invalid" : fingerprint(name, version, parts, process.env[ENV_DIGEST_KEY]),
+      fingerprint: synthFingerprint,
       adopt: props.adoptExisting === true,
       removalPolicy: props.removalPolicy === "retain" ? "retain" : "destroy",
       forceDelete: props.forceDelete === true,
@@ -132,7 +135,10 @@ export class SecretGroup extends Construct {
     const marker = new HookResource(this, "group", kind, {
       replaceOn: { name: spec.name, integration_id: escapeTemplate(spec.integrationId) },
       keep: {
-        fingerprint: spec.fingerprint,
+        // Values only Terraform sees join at plan time, keyed by a variable of their own.
+        fingerprint: planned.length
+          ? `tf:\${nonsensitive(sha256(join("\\n", [${runtime.digestKeyVariable()}, "${synthFingerprint}", ${planned.map((p) => `"${p.key}", var.${p.variable}`).join(", ")}])))}`
+          : synthFingerprint,
         keys: this.keys.join(","),
         secrets_version: escapeTemplate(version ?? ""),
         removal_policy: spec.removalPolicy,

@@ -10,12 +10,13 @@ import {
   TerraformOutput,
   TerraformRemoteState,
   TerraformStack,
+  TerraformVariable,
   Token,
 } from "cdktf";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { GroupSpec, HOOK_ENV, HookOp, RECORDED_OUTPUT, doneFile, recordFile } from "../shared/contract";
+import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_DIGEST_KEY_LENGTH, RECORDED_OUTPUT, doneFile, recordFile } from "../shared/contract";
 import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
 import { hookBundlePath } from "./bundle";
 import { HookKind, HookResource, Provisioner, selfKeptJson } from "./hook-resource";
@@ -125,6 +126,26 @@ export class StackRuntime extends Construct {
     });
     output.overrideLogicalId(RECORDED_OUTPUT);
     output.addOverride("depends_on", [reapResume.address]);
+  }
+
+  /** The variable that keys the digests of Terraform variables' values, declared once the stack has one; an expression. */
+  digestKeyVariable(): string {
+    if (!this.node.tryFindChild("digest-key")) {
+      const key = new TerraformVariable(this, "digest-key", {
+        type: "string",
+        sensitive: true,
+        nullable: false,
+        description: `Keys the digests that detect changed values of Terraform variables given to secret groups: a random secret of at least ${MIN_DIGEST_KEY_LENGTH} characters, the same on every machine that deploys this stack, and not the value of ${ENV_DIGEST_KEY}`,
+        validation: [
+          {
+            condition: `\${length(var.${DIGEST_KEY_VARIABLE}) >= ${MIN_DIGEST_KEY_LENGTH}}`,
+            errorMessage: `${DIGEST_KEY_VARIABLE} must be a random secret of at least ${MIN_DIGEST_KEY_LENGTH} characters.`,
+          },
+        ],
+      });
+      key.overrideLogicalId(DIGEST_KEY_VARIABLE);
+    }
+    return `var.${DIGEST_KEY_VARIABLE}`;
   }
 
   /** Problems when another group of this stack already has this name. */
@@ -302,6 +323,7 @@ class Runner {
     const names = JSON.stringify(this.members.map((m) => m.spec.name));
     const recorded = this.runtime.recorded();
     env[HOOK_ENV.groups] = escapeTemplate(JSON.stringify(this.members.map((m) => m.spec)));
+    env[HOOK_ENV.fingerprints] = `\${jsonencode({ ${this.members.map((m) => `"${m.spec.name}" = ${m.marker.keptExpression("fingerprint")}`).join(", ")} })}`;
     env[HOOK_ENV.recorded] = `\${jsonencode({ for k, v in ${recorded} : k => v if contains(${names}, k) })}`;
     env[HOOK_ENV.removing] = `\${jsonencode(keys(jsondecode(local.secret_groups_doomed)))}`;
     env[HOOK_ENV.record] = this.runtime.recordPath(this.index);

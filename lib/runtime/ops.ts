@@ -36,7 +36,8 @@ type Secrets = { key: string; value: string }[];
 
 /** Brings every group of this runner to its desired state. */
 async function reconcile(ctx: HookContext): Promise<void> {
-  const specs = parseJson<GroupSpec[]>(ctx.env, HOOK_ENV.groups) ?? [];
+  const fingerprints = parseJson<Record<string, string>>(ctx.env, HOOK_ENV.fingerprints) ?? {};
+  const specs = (parseJson<GroupSpec[]>(ctx.env, HOOK_ENV.groups) ?? []).map((s) => ({ ...s, fingerprint: fingerprints[s.name] ?? s.fingerprint }));
   const recorded = parseJson<Record<string, Recorded | null>>(ctx.env, HOOK_ENV.recorded) ?? {};
   const removing = parseJson<string[]>(ctx.env, HOOK_ENV.removing) ?? [];
   // Every value is known to the redactor before the first request.

@@ -21,12 +21,21 @@ export const ENV_CONCURRENCY = "TFYSG_CONCURRENCY";
 export const DEFAULT_CONCURRENCY = 8;
 
 /**
- * The key of the change-detection digests, read while the app synthesizes.
- * It is in no file, plan or state, so nothing there lets anyone test a guess
- * of a value. The same key must be set on every machine that synthesizes
- * the stack; changing it re-sends every group's values once.
+ * The key of the change-detection digests of the values synth sees (literals,
+ * SecretValue.fromEnv), read while the app synthesizes. It is in no file,
+ * plan or state, so nothing there lets anyone test a guess of a value. The
+ * same key must be set on every machine that synthesizes the stack; changing
+ * it re-sends those groups' values once.
  */
 export const ENV_DIGEST_KEY = "TFYSG_DIGEST_KEY";
+/**
+ * The Terraform variable that keys the digests of Terraform variables' values,
+ * which only Terraform sees (cdktf hides TF_VAR_* from synth). A saved plan
+ * holds every variable, this key among them, as it holds the values
+ * themselves; it must differ from TFYSG_DIGEST_KEY, whose digests cover
+ * values no plan holds.
+ */
+export const DIGEST_KEY_VARIABLE = "secret_groups_digest_key";
 export const MIN_DIGEST_KEY_LENGTH = 16;
 
 /**
@@ -43,6 +52,8 @@ export type HookOp = (typeof OPS)[number];
 export const HOOK_ENV = {
   /** reconcile: JSON of GroupSpec[], the desired groups of this runner. */
   groups: "TFYSG_GROUPS",
+  /** reconcile: JSON of {name: fingerprint}, computed by Terraform where values only it sees take part. */
+  fingerprints: "TFYSG_FINGERPRINTS",
   /** reconcile: JSON of {name: Recorded}, what the state recorded for these groups. */
   recorded: "TFYSG_RECORDED",
   /** reconcile: JSON array of the names the state recorded and the code no longer has (for error messages). */

@@ -147,5 +147,6 @@ export function deployEnv(cp: InstalledControlPlane, dbPassword: string): NodeJS
     CONSUMER_API_TOKEN: "api-token-7f3a",
     TF_VAR_db_password: dbPassword,
     TFYSG_DIGEST_KEY: "consumer-digest-key-0c1d",
+    TF_VAR_secret_groups_digest_key: "consumer-variable-digest-key-77aa",
   };
 }
