@@ -105,11 +105,6 @@ export class HookResource extends Construct {
     return this.kind === "terraform_data" ? `${this.address}.output.${key}` : `${this.address}.triggers.${key}`;
   }
 
-  /** A kept string value, as a cdktf token. */
-  kept(key: string): string {
-    return Token.asString(this.resource.interpolationForAttribute(this.kind === "terraform_data" ? `output.${key}` : `triggers.${key}`));
-  }
-
   /** Overrides the address, so it follows a stable identity rather than the construct path. */
   setLogicalId(id: string): void {
     this.resource.overrideLogicalId(id);

@@ -7,8 +7,3 @@ export function escapeTemplate(text: string): string {
   // Replacer functions: in a replacement string, "$$" would mean one "$".
   return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
-
-/** A string as a literal inside a Terraform expression (JSON string syntax, templates escaped). */
-export function expressionString(text: string): string {
-  return escapeTemplate(JSON.stringify(text));
-}
