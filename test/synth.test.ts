@@ -229,6 +229,18 @@ describe("synthesized stack", () => {
     expect([names(0), names(1)]).toEqual([["bulky-one", "small-three"], ["bulky-two"]]);
   });
 
+  it("keeps each runner's group list under one environment variable's 128 KiB", () => {
+    const { json } = synth((stack) => {
+      for (let i = 0; i < 40; i++) new SecretGroup(stack, `g${i}`, { ...ok, name: `wide-${i}`, secrets: keys(100) });
+    });
+    const lists = Object.entries(json.locals)
+      .filter(([k]) => /^secret_groups_runner_\d+$/.test(k))
+      .map(([, v]) => (v as { TFYSG_GROUPS: string }).TFYSG_GROUPS);
+    expect(lists.length).toBeGreaterThan(1);
+    for (const list of lists) expect(Buffer.byteLength(list)).toBeLessThan(128 * 1024);
+    expect(lists.flatMap((l) => JSON.parse(l).map((g: { name: string }) => g.name))).toHaveLength(40);
+  });
+
   it("secretFqn names a key of the group and refuses others", () => {
     synth((stack) => {
       const g = new SecretGroup(stack, "g", ok);

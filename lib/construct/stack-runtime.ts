@@ -17,7 +17,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_DIGEST_KEY_LENGTH, RECORDED_OUTPUT, doneFile, recordFile } from "../shared/contract";
-import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
+import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_SPEC_BUDGET_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
 import { hookBundlePath } from "./bundle";
 import { HookKind, HookResource, Provisioner, selfKeptJson } from "./hook-resource";
 import { escapeTemplate } from "./terraform-text";
@@ -98,7 +98,11 @@ export class StackRuntime extends Construct {
     const doomed = new TerraformLocal(
       this,
       "doomed",
-      Lazy.stringValue({ produce: () => `\${jsonencode({ for k, v in ${this.recorded()} : k => v if !contains(${this.namesExpression()}, k) })}` }),
+      // Only what deleting takes, so that many removals fit one environment variable.
+      Lazy.stringValue({
+        produce: () =>
+          `\${jsonencode({ for k, v in ${this.recorded()} : k => { id = v.id, removalPolicy = v.removalPolicy, forceDelete = v.forceDelete } if !contains(${this.namesExpression()}, k) })}`,
+      }),
     );
     doomed.overrideLogicalId("secret_groups_doomed");
     const reapEnv = (done: string) => `\${{ ${HOOK_ENV.doomed} = local.secret_groups_doomed, ${HOOK_ENV.done} = "${done}" }}`;
@@ -162,12 +166,13 @@ export class StackRuntime extends Construct {
    */
   add(member: Member): { groupId: string; fqn: string } {
     const bytes = member.values.reduce((n, v) => n + (v.bytes ?? ASSUMED_VARIABLE_BYTES), 0);
-    let runner = this.runners.find((r) => r.fits(bytes));
+    const specBytes = JSON.stringify(member.spec).length;
+    let runner = this.runners.find((r) => r.fits(bytes, specBytes));
     if (!runner) {
       runner = new Runner(this, this.runners.length, this.kind);
       this.runners.push(runner);
     }
-    runner.take(member, bytes);
+    runner.take(member, bytes, specBytes);
     return { groupId: runner.recordedField(member.spec.name, "id"), fqn: runner.recordedField(member.spec.name, "fqn") };
   }
 
@@ -234,6 +239,7 @@ class Runner {
   readonly holderGroups: string;
   private readonly holder: HookResource;
   private valueBytes = 0;
+  private specBytes = 0;
   private valueCount = 0;
 
   constructor(
@@ -298,11 +304,17 @@ class Runner {
     this.holderGroups = kind === "terraform_data" ? `${this.holder.address}.output.groups` : `${this.holder.address}.triggers.groups`;
   }
 
-  fits(bytes: number): boolean {
-    return this.members.length < MAX_GROUPS_PER_RUNNER && (this.members.length === 0 || this.valueBytes + bytes <= RUNNER_VALUE_BUDGET_BYTES);
+  fits(bytes: number, specBytes: number): boolean {
+    if (this.members.length === 0) return true;
+    return (
+      this.members.length < MAX_GROUPS_PER_RUNNER &&
+      this.valueBytes + bytes <= RUNNER_VALUE_BUDGET_BYTES &&
+      this.specBytes + specBytes <= RUNNER_SPEC_BUDGET_BYTES
+    );
   }
 
-  take(member: Member, bytes: number): void {
+  take(member: Member, bytes: number, specBytes: number): void {
+    this.specBytes += specBytes;
     for (const secret of member.spec.secrets) {
       if (secret.source === "value") secret.index = this.valueCount++;
     }

@@ -94,5 +94,7 @@ function describe(value: unknown): string {
 export const RUNNER_VALUE_BUDGET_BYTES = 1024 * 1024;
 /** What a Terraform variable's value counts for when groups are packed at synth; plan checks the real size. */
 export const ASSUMED_VARIABLE_BYTES = 4 * 1024;
-/** Groups per runner at most, so that its group list and records stay far below 128 KiB each. */
+/** Groups per runner at most, so that their records stay far below 128 KiB. */
 export const MAX_GROUPS_PER_RUNNER = 200;
+/** The runner's group list is one environment variable: at most 128 KiB, with room to spare. */
+export const RUNNER_SPEC_BUDGET_BYTES = 96 * 1024;
