@@ -35,7 +35,8 @@ export function fingerprint(name: string, version: string | undefined, parts: Fi
   ]);
   const seen = parts.some((p) => "value" in p);
   if (seen && !digestKey) throw new Error(`${ENV_DIGEST_KEY} is needed to fingerprint seen values`);
+  // 128 bits tell a change apart; the state need not hold more.
   return seen
-    ? `hmac:${crypto.createHmac("sha256", digestKey!).update(canonical).digest("hex")}`
-    : `public:${crypto.createHash("sha256").update(canonical).digest("hex")}`;
+    ? `hmac:${crypto.createHmac("sha256", digestKey!).update(canonical).digest("hex").slice(0, 32)}`
+    : `public:${crypto.createHash("sha256").update(canonical).digest("hex").slice(0, 32)}`;
 }

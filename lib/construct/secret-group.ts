@@ -131,19 +131,19 @@ export class SecretGroup extends Construct {
 
     // The group's one resource: its desired state, named after the group so
     // that moving or renaming the construct changes nothing. A new name or
-    // integration replaces it (-/+); new values update it in place (~).
+    // integration replaces it (-/+); new values, keys or secretsVersion change
+    // the fingerprint and update it in place (~). Kept small: Terraform
+    // rewrites the whole state after every resource change.
     const marker = new HookResource(this, "group", kind, {
       replaceOn: { name: spec.name, integration_id: escapeTemplate(spec.integrationId) },
       keep: {
         // Values only Terraform sees join at plan time, keyed by a variable of their own.
         fingerprint: planned.length
-          ? `tf:\${nonsensitive(sha256(join("\\n", [${runtime.digestKeyVariable()}, "${synthFingerprint}", ${planned.map((p) => `"${p.key}", var.${p.variable}`).join(", ")}])))}`
+          ? `tf:\${nonsensitive(substr(sha256(join("\\n", [${runtime.digestKeyVariable()}, "${synthFingerprint}", ${planned.map((p) => `"${p.key}", var.${p.variable}`).join(", ")}])), 0, 32))}`
           : synthFingerprint,
         keys: this.keys.join(","),
-        secrets_version: escapeTemplate(version ?? ""),
         removal_policy: spec.removalPolicy,
         force_delete: String(spec.forceDelete),
-        adopt_existing: String(spec.adopt),
       },
     });
     if (!groupNameProblems(name).length) marker.setLogicalId(`secret_group_${name}`);

@@ -268,10 +268,15 @@ class Runner {
     };
 
     const runner = new HookResource(scope, "runner", kind, {
-      replaceOn: Lazy.anyValue({
-        produce: () =>
-          Object.fromEntries(this.members.map((m) => [m.spec.name, `\${${m.marker.heldExpression}}`])),
-      }) as unknown as Record<string, unknown>,
+      // One digest of its groups' desired states, not a copy of them: the
+      // state is rewritten after every resource change, so its size costs
+      // time at every step of a large deploy. The groups' own resources show
+      // what changed.
+      replaceOn: {
+        desired: Lazy.stringValue({
+          produce: () => `\${sha256(jsonencode([${this.members.map((m) => m.marker.heldExpression).join(", ")}]))}`,
+        }),
+      },
       provisioners: () => steps(doneFile(SCRATCH, "${self.id}"), "${self.id}", ""),
     });
     runner.setLogicalId(`secret_groups_runner_${index}`);

@@ -76,7 +76,7 @@ describe("hostile input", () => {
       (v) => /^[A-Za-z0-9_.:/+=@-]{1,64}$/.test(v) && !/^(version|type|value|string|bool|number|true|false|null|sensitive|description|default)$/.test(v) && v !== PIN_ENV && v !== PIN_VAR,
     );
     expect(publicStrings).toEqual(expect.arrayContaining(["pins-grp", "ENV_PIN", "VAR_PIN", "int-vault"]));
-    const digestsIn = (...texts: string[]) => new Set(texts.flatMap((t) => t.match(/[0-9a-f]{64,128}|[A-Za-z0-9+/]{43,86}={0,2}/g) ?? []));
+    const digestsIn = (...texts: string[]) => new Set(texts.flatMap((t) => t.match(/[0-9a-f]{32,128}|[A-Za-z0-9+/]{43,86}={0,2}/g) ?? []));
 
     // The search works: an unkeyed digest of the kind the state used to hold is found.
     const planted = crypto.createHash("sha256").update(`pins-grp\nENV_PIN\n${PIN_ENV}`).digest("hex");
@@ -97,8 +97,8 @@ function stringsOf(value: unknown, out: string[] = []): string[] {
 }
 
 /**
- * Every 4-digit guess whose SHA-256 or SHA-512 (hex or base64) appears among
- * `digests`, over these constructions: the guess alone; one public string
+ * Every 4-digit guess whose SHA-256 or SHA-512 (hex or base64, whole or its
+ * beginning) appears among `digests`, over these constructions: the guess alone; one public string
  * before or after it, joined by "", "\n" or ":"; a group name and a key
  * before it (the old digest); an HMAC keyed by a public string.
  */
@@ -112,8 +112,10 @@ function guessesFound(publics: string[], digests: Set<string>): string[] {
   const found = new Set<string>();
   // Compare in hex only: base64 digests found in the texts are turned to hex once.
   const hex = new Set([...digests].map((d) => (/^[0-9a-f]+$/.test(d) ? d : Buffer.from(d, "base64").toString("hex"))));
+  // Digests cut short count too: the state keeps 128-bit fingerprints.
+  const lengths = [...new Set([...hex].map((d) => d.length))];
   const seen = (guess: string, digest: string) => {
-    if (hex.has(digest)) found.add(guess);
+    if (lengths.some((n) => hex.has(digest.slice(0, n)))) found.add(guess);
   };
   for (let n = 0; n < 10_000; n++) {
     const guess = String(n).padStart(4, "0");
