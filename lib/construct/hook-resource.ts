@@ -32,6 +32,12 @@ export interface HookResourceProps {
    * with `freezeKept` they are set once at creation and never updated.
    */
   keep?: Record<string, unknown>;
+  /**
+   * Keep the values as a map of strings (each a Terraform string template
+   * without double quotes outside its interpolations): in the state, an
+   * object records the type of every attribute, twice for terraform_data.
+   */
+  keepAsStringMap?: boolean;
   freezeKept?: boolean;
   createBeforeDestroy?: boolean;
   /** Produced at synth, once every group is known. */
@@ -63,7 +69,11 @@ export class HookResource extends Construct {
     if (kind === "terraform_data") {
       this.resource = new TerraformData(this, "hook", {
         triggersReplace: props.replaceOn,
-        input: Object.keys(keep).length ? keep : undefined,
+        input: !Object.keys(keep).length
+          ? undefined
+          : props.keepAsStringMap
+            ? `\${tomap({ ${Object.entries(keep).map(([k, v]) => `${k} = "${v as string}"`).join(", ")} })}`
+            : keep,
         lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
         dependsOn: props.dependsOn,
       });
@@ -145,21 +155,21 @@ class TerraformData extends TerraformResource {
   constructor(
     scope: Construct,
     id: string,
-    private readonly config: TerraformMetaArguments & { input?: Record<string, unknown>; triggersReplace: Record<string, unknown> },
+    private readonly config: TerraformMetaArguments & { input?: Record<string, unknown> | string; triggersReplace: Record<string, unknown> },
   ) {
     super(scope, id, { terraformResourceType: "terraform_data", ...config });
   }
 
   protected synthesizeAttributes(): Record<string, unknown> {
     return {
-      input: hashMapper(anyToTerraform)(this.config.input),
+      input: typeof this.config.input === "string" ? this.config.input : hashMapper(anyToTerraform)(this.config.input),
       triggers_replace: hashMapper(anyToTerraform)(this.config.triggersReplace),
     };
   }
 
   protected synthesizeHclAttributes(): Record<string, unknown> {
     return {
-      input: hashMapperHcl(anyToHclTerraform)(this.config.input),
+      input: typeof this.config.input === "string" ? this.config.input : hashMapperHcl(anyToHclTerraform)(this.config.input),
       triggers_replace: hashMapperHcl(anyToHclTerraform)(this.config.triggersReplace),
     };
   }

@@ -136,6 +136,7 @@ export class SecretGroup extends Construct {
     // rewrites the whole state after every resource change.
     const marker = new HookResource(this, "group", kind, {
       replaceOn: { name: spec.name, integration_id: escapeTemplate(spec.integrationId) },
+      keepAsStringMap: true,
       keep: {
         // Values only Terraform sees join at plan time, keyed by a variable of their own.
         fingerprint: planned.length
