@@ -53,12 +53,16 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
           const type = required(manifest, "type", "string", "manifest");
           const name = required(manifest, "name", "string", "manifest");
           const integrationFqn = required(manifest, "integration_fqn", "string", "manifest");
-          // Shape-checked only: with a single local user, collaborators grant nothing.
-          optional(manifest, "collaborators", "array", "manifest");
+          // Kept and returned; with a single local user, they grant nothing.
+          const collaborators = optional(manifest, "collaborators", "array", "manifest")?.map((item, i) => {
+            const where = `manifest.collaborators[${i}]`;
+            const c = asObject(item, where);
+            return { subject: required(c, "subject", "string", where), role_id: required(c, "role_id", "string", where) };
+          });
           if (type !== "secret-group") {
             throw new ApiError(422, `manifest.type must be "secret-group", got ${JSON.stringify(type)}`, "VALIDATION_FAILED");
           }
-          return group(store.applyManifest(name, integrationFqn, dryRun), false);
+          return group(store.applyManifest(name, integrationFqn, collaborators, dryRun), false);
         }),
       },
     },

@@ -45,6 +45,7 @@ export interface SecretGroup {
   createdAt: string;
   updatedAt: string;
   createdBy: string;
+  manifest: { type: "secret-group"; name: string; integration_fqn: string; collaborators: { subject: string; role_id: string }[] };
 }
 
 // One user for everything: tokens grant access here, they are not identities,
@@ -68,6 +69,7 @@ export function renderGroup(tenant: string, group: GroupRecord, withValues: bool
     createdAt: group.createdAt,
     updatedAt: group.updatedAt,
     createdBy: LOCAL_USER.subjectSlug,
+    manifest: { type: "secret-group", name: group.name, integration_fqn: group.integrationId, collaborators: (group.collaborators ?? []).map((c) => ({ ...c })) },
   };
 }
 

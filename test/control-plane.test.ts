@@ -147,6 +147,7 @@ describe("create", () => {
       createdAt: expect.stringMatching(ISO_UTC),
       updatedAt: expect.stringMatching(ISO_UTC),
       createdBy: expect.any(String),
+      manifest: { type: "secret-group", name: "my-group", integration_fqn: "int-1", collaborators: [] },
     });
   });
 
@@ -327,7 +328,7 @@ describe("create-or-update by manifest", () => {
     type: "secret-group",
     name,
     integration_fqn: integration,
-    collaborators: [{ subject: "user:someone", role_id: "secret-group-admin" }],
+    collaborators: [{ subject: "user:someone@example.com", role_id: "secret-group-admin" }],
   });
 
   test("creates, then updates the same group by name, keeping its secrets", async () => {

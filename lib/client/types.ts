@@ -31,10 +31,20 @@ export interface Secret {
   createdBy?: string;
 }
 
+/** What a group's manifest says (newer servers): its collaborators among others. */
+export interface GroupManifest {
+  type?: string;
+  name?: string;
+  integration_fqn?: string;
+  collaborators?: { subject: string; role_id: string }[];
+}
+
 export interface SecretGroup {
   id: string;
   fqn: string;
+  /** Filled in by the client from the fqn when the answer has no name (the published SDK's groups have none). */
   name: string;
+  accountId?: string;
   tenantName?: string;
   integrationId: string;
   createdBySubject?: Subject;
@@ -42,6 +52,7 @@ export interface SecretGroup {
   createdAt: string;
   updatedAt: string;
   createdBy?: string;
+  manifest?: GroupManifest;
 }
 
 export interface SecretInput {
