@@ -155,6 +155,19 @@ export class Store {
     });
   }
 
+  /** Deletes one secret of its group; 1, the number deleted. */
+  deleteSecret(id: string): number {
+    return this.transact(() => {
+      const { group, secret } = this.secret(id);
+      if (secret.activeDeploymentsCount > 0) {
+        throw new ApiError(409, `secret ${secret.key} is used by active deployments`, "ACTIVE_DEPLOYMENTS");
+      }
+      group.secrets = group.secrets.filter((s) => s !== secret);
+      group.updatedAt = timestamp();
+      return 1;
+    });
+  }
+
   setActiveDeployments(id: string, count: number): GroupRecord {
     return this.transact(() => {
       const group = this.group(id);

@@ -12,6 +12,8 @@ export interface SecretVersion {
   fqn: string;
   value?: string;
   version: number;
+  /** The published SDK: the whole secret, or absent. */
+  secret?: Secret;
   secretId: string;
   createdAt: string;
   updatedAt: string;
