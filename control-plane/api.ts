@@ -3,7 +3,7 @@ import { ApiError, badRequest } from "./errors";
 import { asObject, kindOf, optional, required, type Obj } from "./input";
 import type { Context, Route } from "./router";
 import { API_ROUTES, groupFqn } from "../lib/shared/api";
-import { renderGroup, renderSecret } from "./shapes";
+import { pick, renderGroup, renderSecret } from "./shapes";
 import type { GroupRecord, Store } from "./store";
 
 export interface Operation {
@@ -30,11 +30,13 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
           const fqn = query.get("fqn");
           // Names are lowercase by rule, so this makes the search case-insensitive.
           const search = query.get("search")?.toLowerCase();
+          // Repeated (attributes=a&attributes=b) or comma-separated.
+          const attributes = query.getAll("attributes").flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
           const found = store
             .all()
             .filter((g) => fqn === null || groupFqn(tenant, g.name) === fqn)
             .filter((g) => search === undefined || g.name.includes(search));
-          return page(found.map((g) => renderGroup(tenant, g, false)), limit, offset);
+          return page(found.map((g) => pick(renderGroup(tenant, g, false), attributes)), limit, offset);
         }),
         POST: write(({ body }) => {
           const b = asObject(body());
@@ -44,7 +46,8 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
             key: required(item, "key", "string", where),
             value: required(item, "value", "string", where),
           }));
-          return group(store.create(name, integrationId, secrets), true);
+          // The API reference: create answers carry no values.
+          return group(store.create(name, integrationId, secrets), false);
         }),
         PUT: write(({ body }) => {
           const b = asObject(body());
@@ -53,12 +56,16 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
           const type = required(manifest, "type", "string", "manifest");
           const name = required(manifest, "name", "string", "manifest");
           const integrationFqn = required(manifest, "integration_fqn", "string", "manifest");
-          // Shape-checked only: with a single local user, collaborators grant nothing.
-          optional(manifest, "collaborators", "array", "manifest");
+          // Kept and returned; with a single local user, they grant nothing.
+          const collaborators = optional(manifest, "collaborators", "array", "manifest")?.map((item, i) => {
+            const where = `manifest.collaborators[${i}]`;
+            const c = asObject(item, where);
+            return { subject: required(c, "subject", "string", where), role_id: required(c, "role_id", "string", where) };
+          });
           if (type !== "secret-group") {
             throw new ApiError(422, `manifest.type must be "secret-group", got ${JSON.stringify(type)}`, "VALIDATION_FAILED");
           }
-          return group(store.applyManifest(name, integrationFqn, dryRun), false);
+          return group(store.applyManifest(name, integrationFqn, collaborators, dryRun), false);
         }),
       },
     },
@@ -73,7 +80,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
             key: required(item, "key", "string", where),
             value: optional(item, "value", "string", where),
           }));
-          return group(store.update(params.id, secrets), true);
+          return group(store.update(params.id, secrets), false);
         }),
         DELETE: write(({ params, query }) => {
           store.delete(params.id, flag(query, "forceDelete"));
@@ -84,14 +91,23 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
     {
       path: API_ROUTES.secrets,
       methods: {
-        // A list, sent as POST: reading only.
+        // A list, sent as POST: reading only. Every field is optional: without
+        // a group or fqns it lists every secret the caller may see.
         POST: read(({ body }) => {
           const b = asObject(body());
-          const groupId = required(b, "secretGroupId", "string");
+          const groupId = optional(b, "secretGroupId", "string");
+          const fqns = optional(b, "secretFqns", "array")?.map((f, i) => {
+            if (typeof f !== "string") throw badRequest(`secretFqns[${i}] must be a string, got ${kindOf(f)}`);
+            return f;
+          });
           const withValue = optional(b, "withValue", "boolean") ?? false;
           const { limit, offset } = paging(optional(b, "limit", "number"), optional(b, "offset", "number"));
-          const g = store.group(groupId);
-          return page(g.secrets.map((s) => renderSecret(tenant, g, s, withValue)), limit, offset);
+          const groups = groupId === undefined ? store.all() : [store.group(groupId)];
+          const wanted = fqns && new Set(fqns);
+          const secrets = groups
+            .flatMap((g) => g.secrets.map((s) => renderSecret(tenant, g, s, withValue)))
+            .filter((s) => !wanted || wanted.has(s.fqn));
+          return page(secrets, limit, offset);
         }),
       },
     },
@@ -102,6 +118,8 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
           const { group: g, secret } = store.secret(params.id);
           return { data: renderSecret(tenant, g, secret, true) };
         }),
+        // The published API answers a number: how many secrets were deleted.
+        DELETE: write(({ params }) => store.deleteSecret(params.id)),
       },
     },
   ];

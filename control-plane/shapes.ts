@@ -14,7 +14,8 @@ export interface SecretVersion {
   fqn: string;
   value?: string;
   version: number;
-  secret: Record<string, never>;
+  /** The published SDK's type: a whole Secret or nothing, never `{}`; this emulator sends nothing. */
+  secret?: Secret;
   secretId: string;
   createdAt: string;
   updatedAt: string;
@@ -37,7 +38,10 @@ export interface Secret {
 export interface SecretGroup {
   id: string;
   fqn: string;
+  /** The seed's example has it; the published SDK's type does not: clients must not rely on it. */
   name: string;
+  /** Required by the published SDK's type. */
+  accountId: string;
   tenantName: string;
   createdBySubject: Subject;
   associatedSecrets: Secret[];
@@ -45,10 +49,13 @@ export interface SecretGroup {
   createdAt: string;
   updatedAt: string;
   createdBy: string;
+  manifest: { type: "secret-group"; name: string; integration_fqn: string; collaborators: { subject: string; role_id: string }[] };
 }
 
 // One user for everything: tokens grant access here, they are not identities,
 // and nothing derived from a token may reach a response.
+const LOCAL_ACCOUNT = "local-account";
+
 const LOCAL_USER: Subject = {
   subjectId: "local-user",
   subjectType: "user",
@@ -61,6 +68,7 @@ export function renderGroup(tenant: string, group: GroupRecord, withValues: bool
     id: group.id,
     fqn: groupFqn(tenant, group.name),
     name: group.name,
+    accountId: LOCAL_ACCOUNT,
     tenantName: tenant,
     createdBySubject: { ...LOCAL_USER },
     associatedSecrets: group.secrets.map((s) => renderSecret(tenant, group, s, withValues)),
@@ -68,6 +76,7 @@ export function renderGroup(tenant: string, group: GroupRecord, withValues: bool
     createdAt: group.createdAt,
     updatedAt: group.updatedAt,
     createdBy: LOCAL_USER.subjectSlug,
+    manifest: { type: "secret-group", name: group.name, integration_fqn: group.integrationId, collaborators: (group.collaborators ?? []).map((c) => ({ ...c })) },
   };
 }
 
@@ -87,7 +96,6 @@ export function renderSecret(tenant: string, group: GroupRecord, secret: SecretR
       fqn: `${fqn}:${v.version}`,
       ...(withValues ? { value: v.value } : {}),
       version: v.version,
-      secret: {},
       secretId: secret.id,
       createdAt: v.createdAt,
       updatedAt: v.createdAt,
@@ -95,4 +103,14 @@ export function renderSecret(tenant: string, group: GroupRecord, secret: SecretR
     activeDeploymentsCount: secret.activeDeploymentsCount,
     createdBy: LOCAL_USER.subjectSlug,
   };
+}
+
+/**
+ * A group with only the fields asked for (`attributes` of a list), `id`
+ * always included; nothing asked for is everything.
+ */
+export function pick(group: SecretGroup, attributes: readonly string[]): Partial<SecretGroup> {
+  if (attributes.length === 0) return group;
+  const fields = new Set(["id", ...attributes]);
+  return Object.fromEntries(Object.entries(group).filter(([k]) => fields.has(k))) as Partial<SecretGroup>;
 }

@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../lib/shared/rules";
+import { COLLABORATOR_ROLE_IDS } from "../lib/shared/api";
+import { groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems, subjectProblems } from "../lib/shared/rules";
 import { ApiError, refuseProblems } from "./errors";
 
 export interface VersionRecord {
@@ -26,6 +27,11 @@ export interface SecretRecord {
   versions: VersionRecord[];
 }
 
+export interface CollaboratorRecord {
+  subject: string;
+  role_id: string;
+}
+
 export interface GroupRecord {
   id: string;
   name: string;
@@ -33,6 +39,8 @@ export interface GroupRecord {
   createdAt: string;
   updatedAt: string;
   secrets: SecretRecord[];
+  /** Set by the manifest endpoint; absent in data files written before it kept them. */
+  collaborators?: CollaboratorRecord[];
 }
 
 export interface SecretInput {
@@ -113,16 +121,21 @@ export class Store {
     });
   }
 
-  /** Create-or-update by name; a dry run answers the same group and keeps nothing. */
-  applyManifest(name: string, integrationId: string, dryRun: boolean): GroupRecord {
+  /**
+   * Create-or-update by name; a dry run answers the same group and keeps
+   * nothing. Collaborators, when given, replace the group's; left out, they
+   * stay as they are.
+   */
+  applyManifest(name: string, integrationId: string, collaborators: CollaboratorRecord[] | undefined, dryRun: boolean): GroupRecord {
     return this.transact(() => {
-      refuseProblems([...groupNameProblems(name), ...integrationIdProblems(integrationId)]);
+      refuseProblems([...groupNameProblems(name), ...integrationIdProblems(integrationId), ...collaboratorsProblems(collaborators ?? [])]);
       const now = timestamp();
-      const group = this.byName(name);
+      const existing = this.byName(name);
       // Moving a group's secrets to another store needs that store to work.
-      if (group && group.secrets.length > 0 && group.integrationId !== integrationId) refuseFaultyIntegration(integrationId);
-      if (!group) return this.insert(name, integrationId, now, []);
+      if (existing && existing.secrets.length > 0 && existing.integrationId !== integrationId) refuseFaultyIntegration(integrationId);
+      const group = existing ?? this.insert(name, integrationId, now, []);
       group.integrationId = integrationId;
+      if (collaborators) group.collaborators = collaborators.map((c) => ({ subject: c.subject, role_id: c.role_id }));
       group.updatedAt = now;
       return group;
     }, !dryRun);
@@ -139,6 +152,19 @@ export class Store {
         refuseFaultyIntegration(group.integrationId);
       }
       this.groups.delete(id);
+    });
+  }
+
+  /** Deletes one secret of its group; 1, the number deleted. */
+  deleteSecret(id: string): number {
+    return this.transact(() => {
+      const { group, secret } = this.secret(id);
+      if (secret.activeDeploymentsCount > 0) {
+        throw new ApiError(409, `secret ${secret.key} is used by active deployments`, "ACTIVE_DEPLOYMENTS");
+      }
+      group.secrets = group.secrets.filter((s) => s !== secret);
+      group.updatedAt = timestamp();
+      return 1;
     });
   }
 
@@ -224,6 +250,19 @@ export class Store {
       throw err;
     }
   }
+}
+
+function collaboratorsProblems(collaborators: CollaboratorRecord[]): string[] {
+  const roles: readonly string[] = Object.values(COLLABORATOR_ROLE_IDS);
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  collaborators.forEach((c, i) => {
+    problems.push(...subjectProblems(c.subject).map((p) => `collaborators[${i}]: ${p}`));
+    if (!roles.includes(c.role_id)) problems.push(`collaborators[${i}]: role_id must be one of ${roles.join(", ")}, got ${JSON.stringify(c.role_id)}`);
+    if (seen.has(c.subject)) problems.push(`collaborators[${i}]: subject ${JSON.stringify(c.subject)} appears more than once`);
+    seen.add(c.subject);
+  });
+  return problems;
 }
 
 /** Exact duplicates only: keys differing in case are distinct secrets to the service. */

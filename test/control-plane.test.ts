@@ -102,7 +102,7 @@ describe("routing", () => {
 });
 
 describe("create", () => {
-  test("answers the contract's shape, with values", async () => {
+  test("answers the published SDK's shape: accountId, no values, no empty secret in versions", async () => {
     const res = await createGroup("my-group", { API_KEY: SECRET_VALUE }, "int-1");
     expect(res.status).toBe(200);
     const group = res.json.data;
@@ -110,6 +110,7 @@ describe("create", () => {
       id: expect.any(String),
       fqn: "local:my-group",
       name: "my-group",
+      accountId: expect.any(String),
       tenantName: "local",
       createdBySubject: {
         subjectId: expect.any(String),
@@ -123,7 +124,6 @@ describe("create", () => {
           fqn: "tfy-secret://local:my-group:API_KEY",
           name: "API_KEY",
           secretGroupId: group.id,
-          value: SECRET_VALUE,
           createdBySubject: group.createdBySubject,
           createdAt: expect.stringMatching(ISO_UTC),
           updatedAt: expect.stringMatching(ISO_UTC),
@@ -131,9 +131,7 @@ describe("create", () => {
             {
               id: expect.any(String),
               fqn: expect.stringContaining("tfy-secret://local:my-group:API_KEY"),
-              value: SECRET_VALUE,
               version: 1,
-              secret: {},
               secretId: group.associatedSecrets[0].id,
               createdAt: expect.stringMatching(ISO_UTC),
               updatedAt: expect.stringMatching(ISO_UTC),
@@ -147,6 +145,7 @@ describe("create", () => {
       createdAt: expect.stringMatching(ISO_UTC),
       updatedAt: expect.stringMatching(ISO_UTC),
       createdBy: expect.any(String),
+      manifest: { type: "secret-group", name: "my-group", integration_fqn: "int-1", collaborators: [] },
     });
   });
 
@@ -242,6 +241,15 @@ describe("list and get", () => {
   test("404 for an unknown id", async () => {
     expectError(await call(`${GROUPS}/no-such-id`), 404);
   });
+
+  test("attributes: only the fields asked for, id always; repeated or comma-separated", async () => {
+    await created("trimmed", { A: "1" });
+    expect((await call(`${GROUPS}?attributes=fqn`)).json.data).toEqual([{ id: expect.any(String), fqn: "local:trimmed" }]);
+    const both = await call(`${GROUPS}?attributes=fqn&attributes=integrationId`);
+    expect(Object.keys(both.json.data[0]).sort()).toEqual(["fqn", "id", "integrationId"]);
+    expect((await call(`${GROUPS}?attributes=fqn,integrationId`)).json.data).toEqual(both.json.data);
+    expect(Object.keys((await call(GROUPS)).json.data[0])).toContain("associatedSecrets");
+  });
 });
 
 describe("update", () => {
@@ -257,7 +265,9 @@ describe("update", () => {
     const res = await update(group.id, [{ key: "KEEP" }, { key: "ROTATE", value: "r2" }, { key: "SAME", value: "s1" }, { key: "NEW", value: "n1" }]);
     expect(res.status).toBe(200);
     expect(res.json.data.updatedAt > group.updatedAt).toBe(true);
-    expect(res.json.data.associatedSecrets.find((s: Json) => s.name === "ROTATE").value).toBe("r2");
+    // The answer says which version each secret is at, never its value.
+    expect(res.text).not.toMatch(/"value"/);
+    expect(res.json.data.associatedSecrets.find((s: Json) => s.name === "ROTATE").secretVersions.map((v: Json) => v.version)).toEqual([1, 2]);
 
     const secrets = await secretsOf(group.id);
     expect(Object.keys(secrets).sort()).toEqual(["KEEP", "NEW", "ROTATE", "SAME"]);
@@ -327,7 +337,7 @@ describe("create-or-update by manifest", () => {
     type: "secret-group",
     name,
     integration_fqn: integration,
-    collaborators: [{ subject: "user:someone", role_id: "secret-group-admin" }],
+    collaborators: [{ subject: "user:someone@example.com", role_id: "secret-group-admin" }],
   });
 
   test("creates, then updates the same group by name, keeping its secrets", async () => {
@@ -350,6 +360,26 @@ describe("create-or-update by manifest", () => {
     const group = await created("existing");
     expect((await apply(manifest("existing", "int-9"), true)).json.data.integrationId).toBe("int-9");
     expect((await call(`${GROUPS}/${group.id}`)).json.data.integrationId).toBe("int-1");
+  });
+
+  test("keeps the collaborators and answers them as manifest.collaborators; left out, they stay", async () => {
+    const team = { subject: "team:payments", role_id: "secret-group-viewer" };
+    const made = await apply({ ...manifest("shared"), collaborators: [team] });
+    expect(made.json.data.manifest).toEqual({ type: "secret-group", name: "shared", integration_fqn: "int-1", collaborators: [team] });
+    const { collaborators: _dropped, ...without } = manifest("shared", "int-2");
+    await apply(without);
+    const held = (await call(`${GROUPS}/${made.json.data.id}`)).json.data;
+    expect(held.manifest.collaborators).toEqual([team]);
+    expect((await apply({ ...manifest("shared"), collaborators: [] })).json.data.manifest.collaborators).toEqual([]);
+  });
+
+  test.each([
+    ["a subject that is no user or team", { subject: "someone", role_id: "secret-group-admin" }],
+    ["a user without an email", { subject: "user:someone", role_id: "secret-group-admin" }],
+    ["an unknown role", { subject: "team:ops", role_id: "owner" }],
+  ])("422 for %s, storing nothing", async (_label, collaborator) => {
+    expectError(await apply({ ...manifest("refused"), collaborators: [collaborator] }), 422);
+    expect((await call(GROUPS)).json.pagination.total).toBe(0);
   });
 
   test("422 for another manifest type or a bad name, 400 without a manifest", async () => {
@@ -387,8 +417,34 @@ describe("secrets", () => {
     const group = await created("guarded");
     expectError(await call(SECRETS, { method: "POST", body: { secretGroupId: group.id, limit: 0 } }), 400);
     expectError(await call(SECRETS, { method: "POST", body: { secretGroupId: group.id, withValue: "yes" } }), 400);
-    expectError(await call(SECRETS, { method: "POST", body: {} }), 400);
+    expectError(await call(SECRETS, { method: "POST", body: { secretFqns: "tfy-secret://local:guarded:A" } }), 400);
+    expectError(await call(SECRETS, { method: "POST", body: { secretFqns: [7] } }), 400);
     expectError(await call(SECRETS, { method: "POST", body: { secretGroupId: "no-such-id" } }), 404);
+  });
+
+  test("list takes every field as optional: no group lists every secret, secretFqns picks by fqn", async () => {
+    const one = await created("first-group", { A: "1", B: "2" });
+    await created("second-group", { C: "3" });
+    const all = await call(SECRETS, { method: "POST", body: {} });
+    expect(all.json.data.map((s: Json) => s.fqn)).toEqual([
+      "tfy-secret://local:first-group:A",
+      "tfy-secret://local:first-group:B",
+      "tfy-secret://local:second-group:C",
+    ]);
+    const picked = await call(SECRETS, { method: "POST", body: { secretFqns: ["tfy-secret://local:second-group:C", one.associatedSecrets[1].fqn] } });
+    expect(picked.json.data.map((s: Json) => s.name)).toEqual(["B", "C"]);
+    const inGroup = await call(SECRETS, { method: "POST", body: { secretGroupId: one.id, secretFqns: ["tfy-secret://local:second-group:C"] } });
+    expect(inGroup.json.data).toEqual([]);
+  });
+
+  test("delete removes one secret and answers a number; 404 for an unknown id", async () => {
+    const group = await created("pruned", { A: "1", B: "2" });
+    const res = await call(`${SECRETS}/${group.associatedSecrets[0].id}`, { method: "DELETE" });
+    expect(res.status).toBe(200);
+    expect(res.json).toBe(1);
+    expect((await call(`${GROUPS}/${group.id}`)).json.data.associatedSecrets.map((s: Json) => s.name)).toEqual(["B"]);
+    expectError(await call(`${SECRETS}/${group.associatedSecrets[0].id}`, { method: "DELETE" }), 404);
+    expect((await call(`${SECRETS}/${group.associatedSecrets[1].id}`, { method: "DELETE", token: "ro" })).status).toBe(403);
   });
 });
 

@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { App, LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
+import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { SecretGroup, SecretGroupProps, SecretValue } from "../lib";
 
@@ -94,6 +94,12 @@ describe("bad props fail at synth, naming the construct and the problem", () => 
     ["bad removal policy", { ...ok, removalPolicy: "keep" }, 'removalPolicy must be "destroy" or "retain", got "keep"'],
     ["adoptExisting not a boolean", { ...ok, adoptExisting: "yes" }, "adoptExisting must be a boolean, got string"],
     ["secretsVersion not a string", { ...ok, secretsVersion: 2 }, "secretsVersion must be a string, got number"],
+    ["collaborators not an array", { ...ok, collaborators: { subject: "user:a@b.io", role: "admin" } }, "collaborators must be an array, got object"],
+    ["collaborator subject without a kind", { ...ok, collaborators: [{ subject: "ana@example.com", role: "admin" }] }, 'collaborator subject "ana@example.com" is invalid: use "user:<email>" or "team:<name>"'],
+    ["collaborator user without an email", { ...ok, collaborators: [{ subject: "user:ana", role: "admin" }] }, 'collaborator subject "user:ana" is invalid'],
+    ["collaborator of another kind", { ...ok, collaborators: [{ subject: "serviceaccount:ci", role: "viewer" }] }, 'collaborator subject "serviceaccount:ci" is invalid'],
+    ["collaborator with an unknown role", { ...ok, collaborators: [{ subject: "team:ops", role: "owner" }] }, 'collaborator "team:ops": role must be one of "admin", "editor", "viewer", got "owner"'],
+    ["collaborator listed twice", { ...ok, collaborators: [{ subject: "team:ops", role: "viewer" }, { subject: "team:ops", role: "admin" }] }, 'collaborator "team:ops" appears more than once; give each subject one role'],
     ["literals too large for one hook run", { ...ok, secrets: bulky(17, "a") }, "literal secret values add up to 1114112 bytes, more than the 1048576 one hook run can carry"],
   ];
 
@@ -242,11 +248,14 @@ describe("synthesized stack", () => {
   });
 
   it("secretFqn names a key of the group and refuses others", () => {
-    synth((stack) => {
+    const { json } = synth((stack) => {
       const g = new SecretGroup(stack, "g", ok);
-      expect(g.secretFqn("A")).toMatch(/^tfy-secret:\/\/\$\{.*\}:A$/);
+      new TerraformOutput(stack, "fqn_a", { value: g.secretFqn("A") });
       expect(() => g.secretFqn("B")).toThrow('secret group s/g: no secret "B" (keys: A)');
     });
+    // The fqn the control plane gave the secret, as the state records it; composed only for records that predate it.
+    const group = 'jsondecode(terraform_data.secret_groups_runner_0_holder.output.groups)["payments-db"]';
+    expect(json.output.fqn_a.value).toBe(`\${lookup(try(${group}.secretFqns, {}), "A", "tfy-secret://\${${group}.fqn}:A")}`);
   });
 });
 

@@ -9,8 +9,8 @@ import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as tls from "tls";
-import { API_ROUTES, apiPath, groupNameOfFqn } from "../shared/api";
-import { ENV_API_KEY, ENV_DEADLINE, ENV_HOST, ENV_TIMEOUT } from "../shared/contract";
+import { API_ROUTES, COLLABORATOR_ROLE_IDS, apiPath, groupNameOfFqn } from "../shared/api";
+import { Collaborator, ENV_API_KEY, ENV_DEADLINE, ENV_HOST, ENV_TIMEOUT } from "../shared/contract";
 import { AnswerProblem, Page, deleted, groupPage, oneGroup, oneSecret, secretPage } from "./answers";
 import {
   ConfigError,
@@ -267,10 +267,17 @@ export class ControlPlaneClient {
   /**
    * Create-or-update by manifest, matched by name: how a group moves to
    * another integration in place (names are unique, so a new group of the
-   * same name cannot exist beside the old one).
+   * same name cannot exist beside the old one), and how its collaborators
+   * are set (all of them: those left out lose their access; omitted, they
+   * stay as they are).
    */
-  async applyManifest(input: { name: string; integrationId: string }): Promise<SecretGroup> {
-    const manifest = { type: "secret-group", name: input.name, integration_fqn: input.integrationId };
+  async applyManifest(input: { name: string; integrationId: string; collaborators?: readonly Collaborator[] }): Promise<SecretGroup> {
+    const manifest = {
+      type: "secret-group",
+      name: input.name,
+      integration_fqn: input.integrationId,
+      collaborators: input.collaborators?.map((c) => ({ subject: c.subject, role_id: COLLABORATOR_ROLE_IDS[c.role] })),
+    };
     return this.send({ method: "PUT", path: API_ROUTES.groups, body: { manifest }, group: input.name, idempotent: true, check: oneGroup });
   }
 

@@ -105,8 +105,15 @@ const BY_STATUS: Record<number, typeof HttpError> = {
   429: RateLimitedError,
 };
 
+/**
+ * A taken name is a 409 by this project's convention; the published API
+ * declares no 409, and a real server may say it with a 422 instead.
+ */
+const CONFLICT_MESSAGE = /already exists|already taken|conflict|duplicate/i;
+
 export function httpError(ctx: ErrorContext, status: number, serverMessage?: string, code?: string, hint?: string): HttpError {
-  const Cls = BY_STATUS[status] ?? (status >= 500 ? ServerError : HttpError);
+  const conflict = status === 422 && CONFLICT_MESSAGE.test(`${serverMessage ?? ""} ${code ?? ""}`);
+  const Cls = conflict ? ConflictError : (BY_STATUS[status] ?? (status >= 500 ? ServerError : HttpError));
   const redirect = status >= 300 && status < 400 ? "the control plane redirected elsewhere; set TFY_HOST to the API's own base URL" : undefined;
   return new Cls(ctx, status, serverMessage, code, hint ?? redirect);
 }

@@ -12,6 +12,8 @@ export interface SecretVersion {
   fqn: string;
   value?: string;
   version: number;
+  /** The published SDK: the whole secret, or absent. */
+  secret?: Secret;
   secretId: string;
   createdAt: string;
   updatedAt: string;
@@ -31,10 +33,20 @@ export interface Secret {
   createdBy?: string;
 }
 
+/** What a group's manifest says (newer servers): its collaborators among others. */
+export interface GroupManifest {
+  type?: string;
+  name?: string;
+  integration_fqn?: string;
+  collaborators?: { subject: string; role_id: string }[];
+}
+
 export interface SecretGroup {
   id: string;
   fqn: string;
+  /** Filled in by the client from the fqn when the answer has no name (the published SDK's groups have none). */
   name: string;
+  accountId?: string;
   tenantName?: string;
   integrationId: string;
   createdBySubject?: Subject;
@@ -42,6 +54,7 @@ export interface SecretGroup {
   createdAt: string;
   updatedAt: string;
   createdBy?: string;
+  manifest?: GroupManifest;
 }
 
 export interface SecretInput {

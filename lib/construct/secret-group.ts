@@ -1,8 +1,7 @@
 import { Construct } from "constructs";
 import { Annotations, Token } from "cdktf";
-import { secretFqn } from "../shared/api";
-import { ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec } from "../shared/contract";
-import { RUNNER_VALUE_BUDGET_BYTES, groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../shared/rules";
+import { Collaborator, CollaboratorRole, ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec, collaboratorsKey } from "../shared/contract";
+import { RUNNER_VALUE_BUDGET_BYTES, collaboratorProblems, groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../shared/rules";
 import { FingerprintPart, digestKeyProblems, fingerprint } from "./fingerprint";
 import { HookKind, HookResource } from "./hook-resource";
 import { SecretSource, SecretValue } from "./secret-value";
@@ -47,6 +46,16 @@ export interface SecretGroupProps {
    * @default false
    */
   readonly forceDelete?: boolean;
+  /**
+   * Who may use the group, and how: each subject (`user:<email>` or
+   * `team:<name>`) with one role ("admin": create, edit, delete secrets;
+   * "editor": edit, delete, see values; "viewer": see keys, not values).
+   * Applied at create and again, in one request, whenever it changes;
+   * collaborators given elsewhere lose their access then. Left out, the
+   * stack sets none; removing it later removes those it set.
+   * @default - none
+   */
+  readonly collaborators?: readonly { readonly subject: string; readonly role: CollaboratorRole }[];
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -65,6 +74,7 @@ export class SecretGroup extends Construct {
   /** The group's fqn, as the control plane returned it. */
   readonly fqn: string;
   private readonly keys: string[];
+  private readonly secretFqns: (key: string) => string;
 
   constructor(scope: Construct, id: string, props: SecretGroupProps) {
     super(scope, id);
@@ -127,6 +137,7 @@ export class SecretGroup extends Construct {
       adopt: props.adoptExisting === true,
       removalPolicy: props.removalPolicy === "retain" ? "retain" : "destroy",
       forceDelete: props.forceDelete === true,
+      collaborators: Array.isArray(props.collaborators) && !collaboratorProblems(props.collaborators).length ? props.collaborators.map((c): Collaborator => ({ subject: c.subject, role: c.role })) : [],
     };
 
     // The group's one resource: its desired state, named after the group so
@@ -145,6 +156,7 @@ export class SecretGroup extends Construct {
         keys: this.keys.join(","),
         removal_policy: spec.removalPolicy,
         force_delete: String(spec.forceDelete),
+        collaborators: escapeTemplate(collaboratorsKey(spec.collaborators)),
       },
     });
     if (!groupNameProblems(name).length) marker.setLogicalId(`secret_group_${name}`);
@@ -155,14 +167,18 @@ export class SecretGroup extends Construct {
     const where = runtime.add({ spec, values, marker });
     this.groupId = where.groupId;
     this.fqn = where.fqn;
+    this.secretFqns = where.secretFqns;
   }
 
-  /** The fqn of one secret of this group, for use in other resources. */
+  /**
+   * The fqn of one secret of this group, for use in other resources: the
+   * one the control plane gave it, as the state records it.
+   */
   secretFqn(key: string): string {
     if (!this.keys.includes(key)) {
       throw new Error(`secret group ${this.node.path}: no secret "${key}" (keys: ${this.keys.join(", ")})`);
     }
-    return secretFqn(this.fqn, key);
+    return this.secretFqns(key);
   }
 }
 
@@ -230,6 +246,7 @@ function validate(props: SecretGroupProps): string[] {
   if (props.removalPolicy !== undefined && !POLICIES.includes(props.removalPolicy)) {
     problems.push(`removalPolicy must be "destroy" or "retain", got ${JSON.stringify(props.removalPolicy)}`);
   }
+  if (props.collaborators !== undefined) problems.push(...collaboratorProblems(props.collaborators));
   for (const flag of ["adoptExisting", "forceDelete"] as const) {
     if (props[flag] !== undefined && typeof props[flag] !== "boolean") {
       problems.push(`${flag} must be a boolean, got ${typeof props[flag]}`);

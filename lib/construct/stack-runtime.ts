@@ -18,6 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_DIGEST_KEY_LENGTH, RECORDED_OUTPUT, doneFile, recordFile } from "../shared/contract";
 import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_SPEC_BUDGET_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
+import { secretFqn } from "../shared/api";
 import { hookBundlePath } from "./bundle";
 import { HookKind, HookResource, Provisioner, selfKeptJson } from "./hook-resource";
 import { escapeTemplate } from "./terraform-text";
@@ -164,7 +165,7 @@ export class StackRuntime extends Construct {
    * Places a group in a runner with room for its values (Linux limits what
    * one process's environment can carry) and returns where its record will be.
    */
-  add(member: Member): { groupId: string; fqn: string } {
+  add(member: Member): { groupId: string; fqn: string; secretFqns: (key: string) => string } {
     const bytes = member.values.reduce((n, v) => n + (v.bytes ?? ASSUMED_VARIABLE_BYTES), 0);
     const specBytes = JSON.stringify(member.spec).length;
     let runner = this.runners.find((r) => r.fits(bytes, specBytes));
@@ -173,7 +174,8 @@ export class StackRuntime extends Construct {
       this.runners.push(runner);
     }
     runner.take(member, bytes, specBytes);
-    return { groupId: runner.recordedField(member.spec.name, "id"), fqn: runner.recordedField(member.spec.name, "fqn") };
+    const name = member.spec.name;
+    return { groupId: runner.recordedField(name, "id"), fqn: runner.recordedField(name, "fqn"), secretFqns: (key) => runner.recordedSecretFqn(name, key) };
   }
 
   /** The shell command that runs the hook program for an operation, in place of the shell. */
@@ -330,6 +332,22 @@ class Runner {
   /** A field of a group's record, as the holder keeps it in the state. */
   recordedField(name: string, field: "id" | "fqn"): string {
     return Token.asString(Lazy.stringValue({ produce: () => `\${jsondecode(${this.holderGroups})[${JSON.stringify(name)}].${field}}` }));
+  }
+
+  /**
+   * A secret's fqn as the control plane gave it, from the group's record. A
+   * record written before records kept them holds none: the fqn is then
+   * composed the way the control plane composes it.
+   */
+  recordedSecretFqn(name: string, key: string): string {
+    return Token.asString(
+      Lazy.stringValue({
+        produce: () => {
+          const group = `jsondecode(${this.holderGroups})[${JSON.stringify(name)}]`;
+          return `\${lookup(try(${group}.secretFqns, {}), ${JSON.stringify(key)}, "${secretFqn(`\${${group}.fqn}`, key)}")}`;
+        },
+      }),
+    );
   }
 
   /** The runner's environment: every value once, the group specs, what the state recorded for them. */

@@ -37,15 +37,20 @@ type Secrets = { key: string; value: string }[];
 /** Brings every group of this runner to its desired state. */
 async function reconcile(ctx: HookContext): Promise<void> {
   const fingerprints = parseJson<Record<string, string>>(ctx.env, HOOK_ENV.fingerprints) ?? {};
-  const specs = (parseJson<GroupSpec[]>(ctx.env, HOOK_ENV.groups) ?? []).map((s) => ({ ...s, fingerprint: fingerprints[s.name] ?? s.fingerprint }));
+  const specs = (parseJson<GroupSpec[]>(ctx.env, HOOK_ENV.groups) ?? []).map((s) => ({
+    ...s,
+    fingerprint: fingerprints[s.name] ?? s.fingerprint,
+    collaborators: s.collaborators ?? [],
+  }));
   const recorded = parseJson<Record<string, Recorded | null>>(ctx.env, HOOK_ENV.recorded) ?? {};
   const removing = parseJson<string[]>(ctx.env, HOOK_ENV.removing) ?? [];
   // Every value is known to the redactor before the first request.
   const values = resolveAll(ctx, specs);
-  const actions = planReconcile(specs, recorded);
+  const repair = new Set((ctx.env[HOOK_ENV.repair] ?? "").split(",").filter(Boolean));
+  const actions = planReconcile(specs, recorded, repair);
   // Settings are checked once, before any request, not once per group.
   if (actions.some((a) => a.kind !== "keep")) ctx.client();
-  const results: Record<string, Recorded> = {};
+  const results: Record<string, Required<Recorded>> = {};
   const failures = await forEachLimited(actions, concurrency(ctx.env), async (action) => {
     results[action.spec.name] = await carryOut(ctx, action, values.get(action.spec.name)!);
   });
@@ -58,34 +63,80 @@ async function reconcile(ctx: HookContext): Promise<void> {
   writeResult(ctx.env, results);
 }
 
-async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Promise<Recorded> {
+async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Promise<Required<Recorded>> {
   const { spec } = action;
   const client = ctx.client();
   const name = spec.name;
   switch (action.kind) {
     case "keep":
-      return recordOf(spec, action.recorded);
-    case "create":
-      return recordOf(spec, await create(ctx, spec, secrets));
-    case "update":
-      try {
-        const group = await client.updateGroup(action.recorded.id, secrets, name);
-        ctx.say(`secret group "${name}": updated ${plural(secrets.length, "secret")} in place (id ${group.id})`);
+      return recordOf(spec, action.recorded, action.recorded);
+    case "access": {
+      const group = await applyCollaborators(ctx, spec);
+      return recordOf(spec, group, action.recorded);
+    }
+    case "create": {
+      const group = await create(ctx, spec, secrets);
+      if (action.access) await applyCollaborators(ctx, spec);
+      return recordOf(spec, group);
+    }
+    case "update": {
+      const recorded = action.recorded;
+      if (action.repair && !(await stillOurs(ctx, spec, recorded))) {
+        const group = await create(ctx, spec, secrets);
+        if (spec.collaborators.length > 0 || action.access) await applyCollaborators(ctx, spec);
         return recordOf(spec, group);
+      }
+      let group: SecretGroup;
+      try {
+        group = await client.updateGroup(recorded.id, secrets, name);
+        ctx.say(`secret group "${name}": ${action.repair ? "repaired: set" : "updated"} ${plural(secrets.length, "secret")} in place (id ${group.id})`);
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
         // Deleted out of band: the name is the identity, so create it again.
-        ctx.say(`secret group "${name}": the group the state recorded (id ${action.recorded.id}) no longer exists; creating it again`);
-        return recordOf(spec, await create(ctx, spec, secrets));
+        ctx.say(`secret group "${name}": the group the state recorded (id ${recorded.id}) no longer exists; creating it again`);
+        group = await create(ctx, spec, secrets);
+        // A new group has none of the old one's collaborators.
+        if (spec.collaborators.length > 0) await applyCollaborators(ctx, spec);
+        return recordOf(spec, group);
       }
+      if (action.access) await applyCollaborators(ctx, spec);
+      return recordOf(spec, group);
+    }
     case "move": {
       // Names are unique, so the new group cannot exist beside the old one:
       // the group moves to the new integration in place, keeping its id.
-      const moved = await client.applyManifest({ name, integrationId: spec.integrationId });
+      const managed = action.access || spec.collaborators.length > 0;
+      const moved = await client.applyManifest({ name, integrationId: spec.integrationId, collaborators: managed ? spec.collaborators : undefined });
       const group = await client.updateGroup(moved.id, secrets, name);
       ctx.say(`secret group "${name}": moved to integration "${spec.integrationId}" and set its ${plural(secrets.length, "secret")} (id ${group.id})`);
       return recordOf(spec, group);
     }
+  }
+}
+
+/** One manifest PUT: the group's collaborators become exactly the code's. */
+async function applyCollaborators(ctx: HookContext, spec: GroupSpec): Promise<SecretGroup> {
+  const group = await ctx.client().applyManifest({ name: spec.name, integrationId: spec.integrationId, collaborators: spec.collaborators });
+  const who = spec.collaborators.length ? spec.collaborators.map((c) => `${c.subject} (${c.role})`).join(", ") : "none";
+  ctx.say(`secret group "${spec.name}": set its collaborators: ${who}`);
+  return group;
+}
+
+/**
+ * A repair looks before it writes: the group the state recorded may have
+ * been deleted, or renamed by hand, and then belongs to nobody's code: a new
+ * group of the code's name is created instead, and a renamed one left alone.
+ */
+async function stillOurs(ctx: HookContext, spec: GroupSpec, recorded: Recorded): Promise<boolean> {
+  try {
+    const group = await ctx.client().getGroup(recorded.id, spec.name);
+    if (group.name === spec.name) return true;
+    ctx.say(`secret group "${spec.name}": the group the state recorded (id ${recorded.id}) is now named "${group.name}"; leaving it as it is and creating "${spec.name}" again`);
+    return false;
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    ctx.say(`secret group "${spec.name}": the group the state recorded (id ${recorded.id}) no longer exists; creating it again`);
+    return false;
   }
 }
 
@@ -196,7 +247,7 @@ function resolveAll(ctx: HookContext, specs: GroupSpec[]): Map<string, Secrets> 
   return out;
 }
 
-function writeResult(env: Env, groups: Record<string, Recorded>): void {
+function writeResult(env: Env, groups: Record<string, Required<Recorded>>): void {
   const file = env[HOOK_ENV.record];
   if (file) writeAtomic(file, recordFile(groups));
   writeDone(env);

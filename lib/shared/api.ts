@@ -36,3 +36,10 @@ export function groupNameOfFqn(fqn: string): string | undefined {
 export function secretFqn(groupFqnValue: string, key: string): string {
   return `tfy-secret://${groupFqnValue}:${key}`;
 }
+
+/** The role ids of the manifest's collaborators, by the role a SecretGroup declares. */
+export const COLLABORATOR_ROLE_IDS = {
+  admin: "secret-group-admin",
+  editor: "secret-group-editor",
+  viewer: "secret-group-viewer",
+} as const;

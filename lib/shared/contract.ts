@@ -3,6 +3,7 @@
  * on, defined once and imported by both so the compiler enforces the coupling.
  * Nothing here may import construct or runtime code.
  */
+import type { COLLABORATOR_ROLES } from "./rules";
 
 /** Credentials and endpoint, read from the environment of `cdktf deploy` / `terraform apply`. */
 export const ENV_HOST = "TFY_HOST";
@@ -72,6 +73,12 @@ export const HOOK_ENV = {
    * second provisioner without one prints the message from this file.
    */
   report: "TFYSG_REPORT",
+  /**
+   * reconcile: comma-separated names of groups to push again although the
+   * state says they are current (`secret-groups drift --repair` sets it in the
+   * environment of the apply it runs): a group changed or deleted by hand.
+   */
+  repair: "TFYSG_REPAIR",
 } as const;
 
 /** Where the runtime finds one secret's value at deploy time. */
@@ -80,6 +87,25 @@ export type SecretSpec =
   | { key: string; source: "env"; env: string }; // read from the deploy environment
 
 export type RemovalPolicy = "destroy" | "retain";
+
+export type CollaboratorRole = (typeof COLLABORATOR_ROLES)[number];
+export interface Collaborator {
+  /** `user:<email>` or `team:<name>`. */
+  subject: string;
+  role: CollaboratorRole;
+}
+
+/**
+ * The collaborators as one comparable string, order aside: what the state
+ * records and what plan compares ("" for none). Subjects hold no "," or "="
+ * (see rules).
+ */
+export function collaboratorsKey(collaborators: readonly Collaborator[]): string {
+  return collaborators
+    .map((c) => `${c.subject}=${c.role}`)
+    .sort()
+    .join(",");
+}
 
 /** One desired group, as the construct hands it to the runner. */
 export interface GroupSpec {
@@ -94,6 +120,8 @@ export interface GroupSpec {
   adopt: boolean;
   removalPolicy: RemovalPolicy;
   forceDelete: boolean;
+  /** Who may do what on the group; [] when the code declares none. */
+  collaborators: Collaborator[];
 }
 
 /**
@@ -109,9 +137,20 @@ export interface Recorded {
   fingerprint: string;
   removalPolicy: RemovalPolicy;
   forceDelete: boolean;
+  /**
+   * The version of each secret after our last write, "KEY:3,OTHER:1", as the
+   * control plane answered it (0: the answer did not say). Its keys are the
+   * keys we last wrote. Drift compares it with what the control plane holds.
+   * Records written before it existed lack it.
+   */
+  versions?: string;
+  /** Each secret's fqn as the control plane gave it, by key. */
+  secretFqns?: Record<string, string>;
+  /** collaboratorsKey of the collaborators last applied; "" for none. */
+  collaborators?: string;
 }
 
-export const RECORDED_FIELDS = ["id", "fqn", "integrationId", "fingerprint", "removalPolicy", "forceDelete"] as const;
+export const RECORDED_FIELDS = ["id", "fqn", "integrationId", "fingerprint", "removalPolicy", "forceDelete", "versions", "secretFqns", "collaborators"] as const;
 
 /** Name of the stack output that holds {name: Recorded}. */
 export const RECORDED_OUTPUT = "secret_groups";
@@ -123,7 +162,7 @@ export const RECORDED_OUTPUT = "secret_groups";
  * writes an empty one so plans work anywhere, and the holder keeps what it
  * read in the state, which is the truth from then on.
  */
-export function recordFile(groups: Record<string, Recorded> | null): string {
+export function recordFile(groups: Record<string, Required<Recorded>> | null): string {
   const outputs = groups ? { groups: { value: groups, type: ["map", ["object", recordedType()]] } } : {};
   return (
     JSON.stringify({
@@ -137,8 +176,24 @@ export function recordFile(groups: Record<string, Recorded> | null): string {
   );
 }
 
-function recordedType(): Record<string, string> {
-  return Object.fromEntries(RECORDED_FIELDS.map((f) => [f, f === "forceDelete" ? "bool" : "string"]));
+function recordedType(): Record<string, unknown> {
+  const types: Partial<Record<(typeof RECORDED_FIELDS)[number], unknown>> = { forceDelete: "bool", secretFqns: ["map", "string"] };
+  return Object.fromEntries(RECORDED_FIELDS.map((f) => [f, types[f] ?? "string"]));
+}
+
+/** The versions field of a record, as {key: version}; undefined when the record has none. */
+export function parseVersions(versions: string | undefined): Map<string, number> | undefined {
+  if (versions === undefined || versions === "") return undefined;
+  return new Map(
+    versions.split(",").map((entry) => {
+      const i = entry.lastIndexOf(":");
+      return [entry.slice(0, i), Number(entry.slice(i + 1))] as [string, number];
+    }),
+  );
+}
+
+export function formatVersions(versions: ReadonlyMap<string, number>): string {
+  return [...versions].map(([key, version]) => `${key}:${version}`).join(",");
 }
 
 /**

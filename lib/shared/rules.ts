@@ -78,6 +78,41 @@ export function integrationIdProblems(integrationId: unknown): string[] {
   return [];
 }
 
+/** Collaborator subjects: a user by email or a team by name; no "," or "=" (see collaboratorsKey). */
+export const USER_SUBJECT_PATTERN = /^user:[^\s@,=:]+@[^\s@,=:]+\.[^\s@,=:]+$/;
+export const TEAM_SUBJECT_PATTERN = /^team:[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+export const COLLABORATOR_ROLES = ["admin", "editor", "viewer"] as const;
+
+/** Problems with one collaborator subject; empty when valid. */
+export function subjectProblems(subject: unknown): string[] {
+  if (typeof subject !== "string") return [`collaborator subject must be a string, got ${describe(subject)}`];
+  if (USER_SUBJECT_PATTERN.test(subject) || TEAM_SUBJECT_PATTERN.test(subject)) return [];
+  return [`collaborator subject ${JSON.stringify(subject)} is invalid: use "user:<email>" or "team:<name>"`];
+}
+
+/** Problems with a list of collaborators as a SecretGroup declares them: subjects, roles, one entry per subject. */
+export function collaboratorProblems(collaborators: unknown): string[] {
+  if (!Array.isArray(collaborators)) return [`collaborators must be an array, got ${describe(collaborators)}`];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  collaborators.forEach((c, i) => {
+    if (typeof c !== "object" || c === null || Array.isArray(c)) {
+      problems.push(`collaborators[${i}] must be an object {subject, role}, got ${describe(c)}`);
+      return;
+    }
+    const { subject, role } = c as { subject?: unknown; role?: unknown };
+    problems.push(...subjectProblems(subject));
+    if (!(COLLABORATOR_ROLES as readonly unknown[]).includes(role)) {
+      problems.push(`collaborator ${JSON.stringify(subject)}: role must be one of ${COLLABORATOR_ROLES.map((r) => `"${r}"`).join(", ")}, got ${JSON.stringify(role)}`);
+    }
+    if (typeof subject === "string") {
+      if (seen.has(subject)) problems.push(`collaborator ${JSON.stringify(subject)} appears more than once; give each subject one role`);
+      seen.add(subject);
+    }
+  });
+  return problems;
+}
+
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";

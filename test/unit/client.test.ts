@@ -188,6 +188,31 @@ describe("retry policy", () => {
   });
 });
 
+describe("what the published API does not promise", () => {
+  it("a taken name answered 422 with a conflict message is the 409 case; another 422 is not", async () => {
+    const s = await scripted([
+      { status: 422, body: { statusCode: 422, message: 'Secret group with name "payments-db" already exists' } },
+      { status: 422, body: { statusCode: 422, message: "invalid key" } },
+    ]);
+    const c = client(s.url);
+    const input = { name: "payments-db", integrationId: "int", secrets: [{ key: "A", value: SECRET }] };
+    const taken = await c.createGroup(input).catch((e) => e);
+    expect(taken).toBeInstanceOf(ConflictError);
+    expect(taken.status).toBe(422);
+    expect(await c.createGroup(input).catch((e) => e)).toBeInstanceOf(ValidationError);
+    await s.close();
+  });
+
+  it("finds a group by name from its fqn when the answers have no name field, among search results that only contain it", async () => {
+    const bare = (name: string) => ({ id: `id-${name}`, fqn: `acme:${name}`, integrationId: "int" });
+    const s = await scripted([{ status: 200, body: { data: [bare("payments-db-old"), bare("payments-db")], pagination: { total: 2 } } }]);
+    const found = await client(s.url).findGroupByName("payments-db");
+    expect(found).toEqual(expect.objectContaining({ id: "id-payments-db", name: "payments-db" }));
+    expect(s.seen.map((r) => r.url)).toEqual(["/api/svc/v1/secret-groups?limit=1000&offset=0&search=payments-db"]);
+    await s.close();
+  });
+});
+
 describe("redaction", () => {
   it("keeps the token and values out of errors, their fields and log lines", async () => {
     const s = await scripted([

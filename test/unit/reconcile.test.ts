@@ -1,65 +1,9 @@
 /**
- * The pure parts of the reconcile: the decision from desired and recorded,
- * the fingerprints, and the escaping of what the construct writes.
+ * The pure parts of the construct's change detection: the fingerprints, and
+ * the escaping of what the construct writes (the reconcile decision: plan.test.ts).
  */
 import { fingerprint } from "../../lib/construct/fingerprint";
 import { escapeTemplate } from "../../lib/construct/terraform-text";
-import { planReconcile, recordOf } from "../../lib/runtime/plan";
-import { GroupSpec, Recorded } from "../../lib/shared/contract";
-
-const spec = (name: string, over: Partial<GroupSpec> = {}): GroupSpec => ({
-  name,
-  integrationId: "int-1",
-  secrets: [{ key: "A", source: "env", env: "A" }],
-  fingerprint: "fp-1",
-  adopt: false,
-  removalPolicy: "destroy",
-  forceDelete: false,
-  ...over,
-});
-const recorded = (over: Partial<Recorded> = {}): Recorded => ({
-  id: "id-1",
-  fqn: "t:g",
-  integrationId: "int-1",
-  fingerprint: "fp-1",
-  removalPolicy: "destroy",
-  forceDelete: false,
-  ...over,
-});
-
-describe("planReconcile", () => {
-  it("creates what the state does not record, even a record without id", () => {
-    expect(planReconcile([spec("a"), spec("b")], { b: recorded({ id: "" }) }).map((a) => a.kind)).toEqual(["create", "create"]);
-  });
-
-  it("keeps what is unchanged: no request", () => {
-    expect(planReconcile([spec("a")], { a: recorded() }).map((a) => a.kind)).toEqual(["keep"]);
-  });
-
-  it("updates what changed, in place", () => {
-    const [a] = planReconcile([spec("a", { fingerprint: "fp-2" })], { a: recorded() });
-    expect(a).toMatchObject({ kind: "update", recorded: { id: "id-1" } });
-  });
-
-  it("moves a group whose integration changed, whatever its fingerprint", () => {
-    expect(planReconcile([spec("a", { integrationId: "int-2", fingerprint: "fp-2" })], { a: recorded() }).map((a) => a.kind)).toEqual(["move"]);
-  });
-
-  it("ignores records of groups it is not asked about (the reaper's)", () => {
-    expect(planReconcile([spec("a")], { a: recorded(), gone: recorded({ id: "id-9" }) })).toHaveLength(1);
-  });
-
-  it("records the desired policies with the id and fqn the control plane returned", () => {
-    expect(recordOf(spec("a", { removalPolicy: "retain", forceDelete: true }), { id: "x", fqn: "t:a" })).toEqual({
-      id: "x",
-      fqn: "t:a",
-      integrationId: "int-1",
-      fingerprint: "fp-1",
-      removalPolicy: "retain",
-      forceDelete: true,
-    });
-  });
-});
 
 describe("fingerprint", () => {
   const key = "k".repeat(32);

@@ -1,4 +1,4 @@
-import { groupNameProblems, keySetProblems, secretKeyProblems, secretValueProblems } from "../../lib/shared/rules";
+import { groupNameProblems, keySetProblems, secretKeyProblems, secretValueProblems, subjectProblems } from "../../lib/shared/rules";
 
 describe("rules", () => {
   it.each(["abc", "payments-db", "a1-b2", "a".repeat(64)])("accepts name %s", (n) => expect(groupNameProblems(n)).toEqual([]));
@@ -25,4 +25,11 @@ describe("rules", () => {
     const p = secretValueProblems("K", "é".repeat(40000));
     expect(p).toEqual(['secret "K": value is 80000 bytes, more than the 65536 allowed']);
   });
+  it.each(["user:ana@example.com", "user:a.b+c@sub.example.io", "team:payments", "team:Platform_Ops-2"])("accepts subject %s", (subject) =>
+    expect(subjectProblems(subject)).toEqual([]),
+  );
+  it.each(["ana@example.com", "user:ana", "user:ana@example", "team:", "team:a,b", "user:a=b@example.com", "serviceaccount:ci", " team:ops"])(
+    "refuses subject %j",
+    (subject) => expect(subjectProblems(subject)).toHaveLength(1),
+  );
 });

@@ -5,12 +5,12 @@
  * holds nothing for the default workspace until an apply saved it, and
  * Terraform saves it at most every 20 s during an apply.
  */
-import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Command } from "../command";
+import { hasConfig, stackDirs, terraformIn } from "../stacks";
 
 const HELP = `Usage: secret-groups init-state [--stack NAME | --dir PATH]
 
@@ -31,16 +31,14 @@ export const initState: Command = {
   summary: "create the empty state a remote backend needs before a stack's first deploy",
   help: HELP,
   async run(args, env) {
-    const dir = stackDir(args);
-    if (!fs.existsSync(path.join(dir, "cdk.tf.json")) && !fs.readdirSync(dir).some((f) => f.endsWith(".tf") || f.endsWith(".tf.json"))) {
+    const [dir] = stackDirs(args, { all: false });
+    if (!hasConfig(dir)) {
       console.error(`secret-groups init-state: ${dir} holds no Terraform configuration; run cdktf synth first`);
       return 1;
     }
-    const terraform = (...a: string[]) => spawnSync("terraform", a, { cwd: dir, env, encoding: "utf8" });
-    if (!fs.existsSync(path.join(dir, ".terraform"))) {
-      const init = terraform("init", "-input=false", "-no-color");
-      if (init.status !== 0) return fail("terraform init", init);
-    }
+    const { terraform, init } = terraformIn(dir, env);
+    const initialized = init();
+    if (initialized && initialized.status !== 0) return fail("terraform init", initialized);
     const pulled = terraform("state", "pull");
     if (pulled.status !== 0) return fail("terraform state pull", pulled);
     if (storedState(pulled.stdout)) {
@@ -60,22 +58,6 @@ export const initState: Command = {
     return 0;
   },
 };
-
-function stackDir(args: string[]): string {
-  const value = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const dir = value("--dir");
-  if (dir) return path.resolve(dir);
-  return path.resolve("cdktf.out", "stacks", value("--stack") ?? onlyStack());
-}
-
-function onlyStack(): string {
-  const stacks = fs.existsSync("cdktf.out/stacks") ? fs.readdirSync("cdktf.out/stacks") : [];
-  if (stacks.length !== 1) throw new Error(`name the stack with --stack (found ${stacks.length ? stacks.join(", ") : "no synthesized stack"} in cdktf.out/stacks)`);
-  return stacks[0];
-}
 
 /** Whether `terraform state pull` printed a stored state: with none, it prints nothing or an empty one without lineage. */
 function storedState(text: string): boolean {
