@@ -21,6 +21,7 @@ import { CaseRun, runBaseline, runOurs } from "./deploy";
 import { measureHookCost } from "./hook-cost";
 import { FreshSynth, FreshSynthSample, Machine, Results, TreeState, renderMarkdown, targets } from "./report";
 import { KEYS, Variant, valuesEnv } from "./stacks";
+import { Timeline, measureTimelines } from "./timeline";
 import { fmtMs, timedRun } from "./stats";
 
 const ROOT = path.join(__dirname, "..");
@@ -33,13 +34,15 @@ interface Options {
   sizes: number[];
   /** Sizes deployed once each, after the repeated ones (N = 1000). */
   large: number[];
+  /** Size of the stacks whose runs are broken down by resource role and traced; 0: none. */
+  timeline: number;
   hookReps: number;
   /** Render results.md again from results.json, measuring nothing. */
   renderOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { reps: 3, sizes: [1, 10, 100], large: [1000], hookReps: 30, renderOnly: false };
+  const opts: Options = { reps: 3, sizes: [1, 10, 100], large: [1000], timeline: 300, hookReps: 30, renderOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
     const value = () => inline ?? argv[++i];
@@ -55,7 +58,10 @@ function parseArgs(argv: string[]): Options {
     else if (flag === "--large") {
       const v = value() ?? "";
       opts.large = v === "none" ? [] : v.split(",").map((s) => positive(s.trim(), "each of --large"));
-    } else throw new Error(`unknown argument ${JSON.stringify(argv[i])}; use --reps N, --sizes 1,10,100, --large 1000|none, --hook-reps N, --render-only`);
+    } else if (flag === "--timeline") {
+      const v = value();
+      opts.timeline = v === "none" ? 0 : positive(v, "--timeline");
+    } else throw new Error(`unknown argument ${JSON.stringify(argv[i])}; use --reps N, --sizes 1,10,100, --large 1000|none, --timeline 300|none, --hook-reps N, --render-only`);
   }
   return opts;
 }
@@ -209,6 +215,12 @@ async function main(): Promise<void> {
       runs.push(await runBaseline({ cp, workDir: WORK, groups, rep: 1, large: true }));
     }
 
+    let timelines: Timeline[] = [];
+    if (opts.timeline) {
+      say(`timelines of N=${opts.timeline}, ours and baseline, plain and under TF_LOG=trace`);
+      timelines = await measureTimelines(cp, WORK, opts.timeline);
+    }
+
     const versionCheckMs = versionCheckCost();
     const largest = Math.max(...opts.sizes);
     say(`fresh-process synth of N=${largest}, ours and baseline, ${opts.reps}×`);
@@ -221,9 +233,10 @@ async function main(): Promise<void> {
     const results: Results = {
       machine: { ...info, loadAverageAtEnd: os.loadavg() },
       tree: { atStart: treeAtStart, atEnd: treeAtEnd },
-      config: { sizes: opts.sizes, large: opts.large, reps: opts.reps, hookReps: opts.hookReps, keysPerGroup: KEYS.length, parallelism: "terraform default (10)" },
+      config: { sizes: opts.sizes, large: opts.large, timeline: opts.timeline, reps: opts.reps, hookReps: opts.hookReps, keysPerGroup: KEYS.length, parallelism: "terraform default (10)" },
       runs,
       freshSynth: fresh,
+      timelines,
       versionCheckMs,
       hookCost,
       totalMs: performance.now() - started,

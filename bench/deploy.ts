@@ -9,6 +9,7 @@ import * as path from "path";
 import { ControlPlane } from "../control-plane/server";
 import { DIGEST_KEY, Project, RunResult, apiClient, run } from "../scripts/harness";
 import { StackSpec, buildStack, valuesEnv } from "./stacks";
+import { stateBreakdown } from "./timeline";
 
 export type Phase = "init" | "deploy" | "noop" | "rotate" | "destroy";
 export const PHASES: Phase[] = ["init", "deploy", "noop", "rotate", "destroy"];
@@ -42,6 +43,8 @@ export interface CaseRun {
    */
   synthNoValidationMs?: number;
   phases: Partial<Record<Phase, PhaseResult>>;
+  /** The state file after the first deploy: its size, and compact JSON bytes by resource role. */
+  stateAfterDeploy?: { bytes: number; byRole: Record<string, number> };
   /** Blocks in the synthesized cdk.tf.json by kind, e.g. {"terraform_data": 301, "data.terraform_remote_state": 100}. */
   blocks?: Record<string, number>;
 }
@@ -226,6 +229,7 @@ export async function runOurs(ctx: CaseContext): Promise<CaseRun[]> {
   const p = new PhaseRunner(cp, project);
   ours.phases.init = await p.init();
   ours.phases.deploy = await p.apply(initial);
+  ours.stateAfterDeploy = stateBreakdown(project.stateFile);
   ours.phases.noop = await p.apply(initial);
   if (!large) {
     // Validation only checks, it writes nothing: skipping it here gives the same
@@ -291,6 +295,7 @@ export async function runBaseline(ctx: CaseContext): Promise<CaseRun> {
   const p = new PhaseRunner(cp, project);
   base.phases.init = await p.init();
   base.phases.deploy = await p.apply(env);
+  base.stateAfterDeploy = stateBreakdown(project.stateFile);
   base.phases.noop = await p.apply(env);
   fs.rmSync(dir, { recursive: true, force: true });
   return base;

@@ -2,6 +2,7 @@
 import { CaseKind, CaseRun, PHASES, Phase, PhaseResult } from "./deploy";
 import { BARE, CURL, HookCost, RUNNER_POST } from "./hook-cost";
 import { Variant } from "./stacks";
+import { Timeline } from "./timeline";
 import { Spread, fmtMs, fmtSpread, spread } from "./stats";
 
 export interface Machine {
@@ -45,9 +46,11 @@ export interface TreeState {
 export interface Results {
   machine: Machine;
   tree: { atStart: TreeState; atEnd: TreeState };
-  config: { sizes: number[]; large: number[]; reps: number; hookReps: number; keysPerGroup: number; parallelism: string };
+  config: { sizes: number[]; large: number[]; timeline?: number; reps: number; hookReps: number; keysPerGroup: number; parallelism: string };
   runs: CaseRun[];
   freshSynth?: FreshSynth;
+  /** Runs broken down by resource role, and their state snapshots under TF_LOG=trace. */
+  timelines?: Timeline[];
   /** `terraform version` through execSync, as cdktf's check for each terraform_data runs it. */
   versionCheckMs: number[];
   hookCost: HookCost;
@@ -411,6 +414,8 @@ export function renderMarkdown(results: Results): string {
   );
 
   out.push("");
+  out.push(...stateSection(results));
+  out.push("");
   out.push("### Synth");
   out.push("");
   const check = spread(results.versionCheckMs);
@@ -470,4 +475,79 @@ export function renderMarkdown(results: Results): string {
   );
   out.push("");
   return out.join("\n");
+}
+
+function kib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** The state's size by N and by role, and the traced timelines: what grows with N besides the hook. */
+function stateSection(results: Results): string[] {
+  const out: string[] = [];
+  out.push("### Terraform's state: what grows with N");
+  out.push("");
+  out.push(
+    "The local backend takes a snapshot of the whole state after every resource change (copy, compare with the last one, write the file), under one lock:" +
+      " each of the N changes of a deploy or a destroy costs time in proportion to the state's size, so a phase costs about N × state size, and" +
+      " Terraform's parallelism does not help (the changes queue behind the lock). Sizes below are of the state file after the first deploy.",
+  );
+  out.push("");
+  const rows: string[][] = [];
+  for (const n of allSizes(results)) {
+    const o = runsOf(results, "ours", n)[0]?.stateAfterDeploy;
+    const b = runsOf(results, "baseline", n)[0]?.stateAfterDeploy;
+    if (!o || !b) continue;
+    rows.push([String(n), kib(o.bytes), kib(b.bytes), `${(o.bytes / b.bytes).toFixed(1)}×`, `${Math.round(o.bytes / n)} B`, `${Math.round(b.bytes / n)} B`]);
+  }
+  out.push(table(["N", "ours", "curl hook", "ours / curl", "ours per group", "curl per group"], rows));
+  const big = Math.max(...allSizes(results).filter((n) => runsOf(results, "ours", n)[0]?.stateAfterDeploy));
+  const roles = runsOf(results, "ours", big)[0]?.stateAfterDeploy;
+  if (roles) {
+    out.push("");
+    out.push(`Ours at N = ${big}, compact JSON bytes by resource role (the file is indented, hence larger):`);
+    out.push("");
+    const total = Object.values(roles.byRole).reduce((a, b) => a + b, 0);
+    out.push(
+      table(
+        ["role", "bytes", "share", "per group"],
+        Object.entries(roles.byRole)
+          .sort(([, a], [, b]) => b - a)
+          .map(([role, bytes]) => [role, kib(bytes), `${Math.round((bytes / total) * 100)}%`, `${Math.round(bytes / big)} B`]),
+      ),
+    );
+  }
+  const tls = results.timelines ?? [];
+  if (tls.length) {
+    out.push("");
+    out.push(
+      `Timelines at N = ${tls[0].groups}, from \`terraform apply|destroy -json\` (ms since the process started; the spans are first start to last completion of each role;` +
+        " the baseline's destroy is not timed). The snapshot columns come from the same run repeated under `TF_LOG=trace` (slower as a whole):" +
+        " the time from each change until its snapshot was compared, plus the time writing it, against the apply phase (first change to exit) of that traced run.",
+    );
+    out.push("");
+    out.push(
+      table(
+        ["stack", "run", "total", "plan done", "apply spans by role", "state after", "snapshots (traced)", "compare + write", "share of traced apply phase"],
+        tls.map((t) => {
+          const spans = Object.entries(t.applies)
+            .sort(([, a], [, b]) => a.first - b.first)
+            .map(([role, sp]) => `${role} ${Math.round(sp.first)}–${Math.round(sp.last)} (${sp.count})`)
+            .join("; ");
+          const sn = t.snapshots;
+          return [
+            t.variant === "ours" ? "ours" : "curl hook",
+            t.command,
+            fmtMs(t.totalMs),
+            fmtMs(t.planMs),
+            spans || "–",
+            t.stateBytes === undefined ? "–" : kib(t.stateBytes),
+            sn ? String(sn.count) : "–",
+            sn ? fmtMs(sn.compareMs + sn.writeMs) : "–",
+            sn ? `${Math.round(((sn.compareMs + sn.writeMs) / sn.applyPhaseMs) * 100)}% of ${fmtMs(sn.applyPhaseMs)}` : "–",
+          ];
+        }),
+      ),
+    );
+  }
+  return out;
 }
