@@ -3,7 +3,7 @@
  * state would buy, measured before anyone changes lib/. Synthesizes our stack
  * of N groups, rewrites its cdk.tf.json into variants that keep the same
  * behaviour with less in the state, and deploys, redeploys and destroys each,
- * interleaved with the curl hook. Writes bench/variants.md and .json.
+ * interleaved with the curl hook. Writes bench/variants-<N>.md and .json.
  *
  * - as is: what lib/ synthesizes today;
  * - compact marker: each group's resource keeps its desired state as one
@@ -129,8 +129,8 @@ async function main(): Promise<void> {
     }),
     "",
   ];
-  fs.writeFileSync(path.join(__dirname, "variants.md"), lines.join("\n"));
-  fs.writeFileSync(path.join(__dirname, "variants.json"), `${JSON.stringify({ groups, reps, samples }, null, 2)}\n`);
+  fs.writeFileSync(path.join(__dirname, `variants-${groups}.md`), lines.join("\n"));
+  fs.writeFileSync(path.join(__dirname, `variants-${groups}.json`), `${JSON.stringify({ groups, reps, samples }, null, 2)}\n`);
   process.stdout.write(lines.join("\n"));
 }
 
