@@ -539,7 +539,9 @@ function stateSection(results: Results): string[] {
         " Where the bytes are: per group, the marker keeps its six desired-state fields twice (`input` and its copy `output`, each with its object type);" +
         " each runner's `triggers_replace` copies every marker's `output` (and, by referencing the markers, makes Terraform force `create_before_destroy` on them and list all of them in the dependencies of the resume step, the holder, the reaper and its resume step);" +
         " each group's record is kept in the holder's `input` and `output`, the record read back, the `secret_groups` output and, from the second apply on, the stack's own state read back." +
-        " `bench/variants-100.md` and `bench/variants-300.md` (\`bench/variants.ts\`) measures what rewriting the synthesized stack buys: the marker's desired state as one string, and the runner replaced on a hash of its groups' desired state computed at synth.",
+        " `bench/variants-100.md` and `bench/variants-300.md` (\`bench/variants.ts\`) measure what rewriting the synthesized stack buys: the marker's desired state as one string, and the runner replaced on a hash of its groups' desired state computed at synth." +
+        " Every terraform run (deploy, no-op, destroy) also evaluates `secret_groups_doomed` and each runner's `TFYSG_RECORDED`, which filter the recorded groups with `contains()` over a literal list of names:" +
+        " quadratic in N; `bench/locals-cost-1000.md` (\`bench/locals-cost.ts\`) times them against `setsubtract`/`setintersection`, with no resource around.",
     );
   }
   if (tls.length) {
