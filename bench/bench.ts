@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- --reps N --sizes 1,10,100 --hook-reps 30]`; `-- --render-only`
- * writes results.md again from results.json.
+ * `npm run bench [-- --reps N --sizes 1,10,100 --large 1000 --hook-reps 30]`;
+ * `-- --render-only` writes results.md again from results.json.
  *
  * Deploys stacks of N secret groups (3 keys each) with the real terraform
  * binary against a local control plane in this process, for SecretGroup and
- * for a hand-written curl hook, interleaved; measures the hook program's cost
- * per invocation and the synth of 100 groups in a fresh process; checks the
- * targets and writes bench/results.md and bench/results.json.
+ * for a hand-written curl hook, interleaved (the --large sizes once each);
+ * measures the hook program's cost per invocation and the synth of both
+ * stacks in fresh processes; checks the targets and writes bench/results.md
+ * and bench/results.json.
  */
 import { execFileSync, execSync } from "child_process";
 import * as crypto from "crypto";
@@ -14,12 +15,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startControlPlane } from "../control-plane/server";
-import { TOKEN } from "../scripts/harness";
+import { DIGEST_KEY, TOKEN } from "../scripts/harness";
 import { terraformEnv } from "../scripts/terraform-env";
 import { CaseRun, runBaseline, runOurs } from "./deploy";
 import { measureHookCost } from "./hook-cost";
 import { FreshSynth, FreshSynthSample, Machine, Results, TreeState, renderMarkdown, targets } from "./report";
-import { KEYS, valuesEnv } from "./stacks";
+import { KEYS, Variant, valuesEnv } from "./stacks";
+import { Timeline, measureTimelines } from "./timeline";
 import { fmtMs, timedRun } from "./stats";
 
 const ROOT = path.join(__dirname, "..");
@@ -30,13 +32,17 @@ const { buildHook } = require("../scripts/build-hook.js") as { buildHook: () => 
 interface Options {
   reps: number;
   sizes: number[];
+  /** Sizes deployed once each, after the repeated ones (N = 1000). */
+  large: number[];
+  /** Size of the stacks whose runs are broken down by resource role and traced; 0: none. */
+  timeline: number;
   hookReps: number;
   /** Render results.md again from results.json, measuring nothing. */
   renderOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { reps: 3, sizes: [1, 10, 100], hookReps: 30, renderOnly: false };
+  const opts: Options = { reps: 3, sizes: [1, 10, 100], large: [1000], timeline: 300, hookReps: 30, renderOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
     const value = () => inline ?? argv[++i];
@@ -49,7 +55,13 @@ function parseArgs(argv: string[]): Options {
     else if (flag === "--hook-reps") opts.hookReps = positive(value(), "--hook-reps");
     else if (flag === "--render-only") opts.renderOnly = true;
     else if (flag === "--sizes") opts.sizes = (value() ?? "").split(",").map((s) => positive(s.trim(), "each of --sizes"));
-    else throw new Error(`unknown argument ${JSON.stringify(argv[i])}; use --reps N, --sizes 1,10,100, --hook-reps N, --render-only`);
+    else if (flag === "--large") {
+      const v = value() ?? "";
+      opts.large = v === "none" ? [] : v.split(",").map((s) => positive(s.trim(), "each of --large"));
+    } else if (flag === "--timeline") {
+      const v = value();
+      opts.timeline = v === "none" ? 0 : positive(v, "--timeline");
+    } else throw new Error(`unknown argument ${JSON.stringify(argv[i])}; use --reps N, --sizes 1,10,100, --large 1000|none, --timeline 300|none, --hook-reps N, --render-only`);
   }
   return opts;
 }
@@ -69,28 +81,36 @@ function machine(): Machine {
   };
 }
 
-/** The app of N groups synthesized by a new `ts-node --transpile-only` process, as cdktf.json's app command does. */
+/**
+ * Both apps of N groups, each synthesized by a new `ts-node --transpile-only`
+ * process as cdktf.json's app command does, the same command for both sides,
+ * interleaved; with cdktf's validations and without.
+ */
 async function freshSynth(groups: number, reps: number): Promise<FreshSynth> {
   const tsNode = path.join(ROOT, "node_modules", ".bin", "ts-node");
   const app = path.join("bench", "synth-app.ts");
-  const env = { ...process.env, ...terraformEnv(), ...valuesEnv(groups, { rotated: false }) };
-  const once = async (skip: boolean): Promise<FreshSynthSample> => {
+  const env = { ...process.env, ...terraformEnv(), TFYSG_DIGEST_KEY: DIGEST_KEY, ...valuesEnv(groups, { rotated: false }) };
+  const once = async (variant: Variant, skip: boolean): Promise<FreshSynthSample> => {
     const outdir = path.join(WORK, "fresh-synth", "cdktf.out");
     fs.rmSync(path.dirname(outdir), { recursive: true, force: true });
     fs.mkdirSync(path.dirname(outdir), { recursive: true });
-    const args = ["--transpile-only", app, "ours", String(groups), outdir, ...(skip ? ["skip-validation"] : [])];
+    const args = ["--transpile-only", app, variant, String(groups), outdir, ...(skip ? ["skip-validation"] : [])];
     const res = await timedRun(tsNode, args, { cwd: ROOT, env });
-    if (res.code !== 0) throw new Error(`fresh synth exited ${res.code}:\n${res.output}`);
+    if (res.code !== 0) throw new Error(`fresh synth of ${variant} exited ${res.code}:\n${res.output}`);
     const parts = JSON.parse(res.output.trim().split("\n").pop()!);
     return { totalMs: res.ms, ...parts };
   };
-  const samples: FreshSynthSample[] = [];
-  const noValidation: FreshSynthSample[] = [];
+  const variants: FreshSynth["variants"] = {
+    ours: { samples: [], noValidation: [] },
+    baseline: { samples: [], noValidation: [] },
+  };
   for (let i = 0; i < reps; i++) {
-    samples.push(await once(false));
-    noValidation.push(await once(true));
+    for (const v of ["ours", "baseline"] as Variant[]) {
+      variants[v].samples.push(await once(v, false));
+      variants[v].noValidation.push(await once(v, true));
+    }
   }
-  return { groups, command: `ts-node --transpile-only bench/synth-app.ts ours ${groups} <outdir>`, samples, noValidation };
+  return { groups, command: `ts-node --transpile-only bench/synth-app.ts <ours|baseline> ${groups} <outdir>`, variants };
 }
 
 const MEASURED = ["lib", "scripts", "control-plane", path.join("dist", "hook")];
@@ -154,7 +174,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const say = (line: string) => process.stderr.write(`[bench ${fmtMs(performance.now() - started).padStart(9)}] ${line}\n`);
   const info = machine();
-  say(`${info.nproc} × ${info.cpu}, node ${info.node}, terraform ${info.terraform}; sizes ${opts.sizes.join(",")}, ${opts.reps} reps`);
+  say(`${info.nproc} × ${info.cpu}, node ${info.node}, terraform ${info.terraform}; sizes ${opts.sizes.join(",")}, ${opts.reps} reps; once: ${opts.large.join(",") || "none"}`);
 
   // Deploy what the tree holds, never a stale bundle.
   const bundle = await buildHook();
@@ -188,10 +208,22 @@ async function main(): Promise<void> {
         runs.push(await runBaseline({ cp, workDir: WORK, groups, rep }));
       }
     }
+    for (const groups of opts.large) {
+      say(`N=${groups}, once: ours`);
+      runs.push(...(await runOurs({ cp, workDir: WORK, groups, rep: 1, large: true })));
+      say(`N=${groups}, once: baseline`);
+      runs.push(await runBaseline({ cp, workDir: WORK, groups, rep: 1, large: true }));
+    }
+
+    let timelines: Timeline[] = [];
+    if (opts.timeline) {
+      say(`timelines of N=${opts.timeline}, ours and baseline, plain and under TF_LOG=trace`);
+      timelines = await measureTimelines(cp, WORK, opts.timeline);
+    }
 
     const versionCheckMs = versionCheckCost();
     const largest = Math.max(...opts.sizes);
-    say(`fresh-process synth of N=${largest}, ${opts.reps}×`);
+    say(`fresh-process synth of N=${largest}, ours and baseline, ${opts.reps}×`);
     const fresh = await freshSynth(largest, opts.reps);
 
     const treeAtEnd = treeState();
@@ -201,9 +233,10 @@ async function main(): Promise<void> {
     const results: Results = {
       machine: { ...info, loadAverageAtEnd: os.loadavg() },
       tree: { atStart: treeAtStart, atEnd: treeAtEnd },
-      config: { sizes: opts.sizes, reps: opts.reps, hookReps: opts.hookReps, keysPerGroup: KEYS.length, parallelism: "terraform default (10)" },
+      config: { sizes: opts.sizes, large: opts.large, timeline: opts.timeline, reps: opts.reps, hookReps: opts.hookReps, keysPerGroup: KEYS.length, parallelism: "terraform default (10)" },
       runs,
       freshSynth: fresh,
+      timelines,
       versionCheckMs,
       hookCost,
       totalMs: performance.now() - started,

@@ -7,8 +7,9 @@ import { App, LocalBackend, TerraformStack } from "cdktf";
 import * as fs from "fs";
 import * as path from "path";
 import { ControlPlane } from "../control-plane/server";
-import { Project, RunResult, run } from "../scripts/harness";
+import { DIGEST_KEY, Project, RunResult, apiClient, run } from "../scripts/harness";
 import { StackSpec, buildStack, valuesEnv } from "./stacks";
+import { stateBreakdown } from "./timeline";
 
 export type Phase = "init" | "deploy" | "noop" | "rotate" | "destroy";
 export const PHASES: Phase[] = ["init", "deploy", "noop", "rotate", "destroy"];
@@ -42,6 +43,8 @@ export interface CaseRun {
    */
   synthNoValidationMs?: number;
   phases: Partial<Record<Phase, PhaseResult>>;
+  /** The state file after the first deploy: its size, and compact JSON bytes by resource role. */
+  stateAfterDeploy?: { bytes: number; byRole: Record<string, number> };
   /** Blocks in the synthesized cdk.tf.json by kind, e.g. {"terraform_data": 301, "data.terraform_remote_state": 100}. */
   blocks?: Record<string, number>;
 }
@@ -71,7 +74,8 @@ export function synthInProcess(
   opts: { skipValidation?: boolean } = {},
 ): { ms: number; commands: number } {
   const saved = { ...process.env };
-  Object.assign(process.env, env);
+  // Every synth of ours needs the digest key (the baseline ignores it): the same environment for both.
+  Object.assign(process.env, { TFYSG_DIGEST_KEY: DIGEST_KEY }, env);
   // cdktf's validations may run commands (`terraform version`) through
   // execSync: counted here, since each one costs a process start.
   const execSync = childProcess.execSync;
@@ -99,15 +103,20 @@ class PhaseRunner {
   ) {}
 
   async init(): Promise<PhaseResult> {
-    return this.timed((counted) => run("terraform", ["init", "-input=false", "-no-color"], { cwd: this.project.stackDir, env: this.project.env(counted) }));
+    return this.timed((counted) => this.terraform(["init", "-input=false"], counted));
   }
 
   async apply(env: Record<string, string>): Promise<PhaseResult> {
-    return this.timed((counted) => this.project.apply({ ...env, ...counted }));
+    return this.timed((counted) => this.terraform(["apply", "-auto-approve", "-input=false"], { ...env, ...counted }));
   }
 
   async destroy(env: Record<string, string>): Promise<PhaseResult> {
-    return this.timed((counted) => this.project.destroy({ ...env, ...counted }));
+    return this.timed((counted) => this.terraform(["destroy", "-auto-approve", "-input=false"], { ...env, ...counted }));
+  }
+
+  /** As Project runs terraform, with room for N = 1000 (its destroy takes minutes; the harness stops a run at 170 s). */
+  private terraform(args: string[], env: Record<string, string>): Promise<RunResult> {
+    return run("terraform", [...args, "-no-color"], { cwd: this.project.stackDir, env: this.project.env(env), timeoutMs: 15 * 60_000 });
   }
 
   private async timed(go: (counted: Record<string, string>) => Promise<RunResult>): Promise<PhaseResult> {
@@ -178,6 +187,12 @@ export interface CaseContext {
   workDir: string;
   groups: number;
   rep: number;
+  /**
+   * A large case (N = 1000): synthesized with cdktf's validations skipped on
+   * both sides (the output is the same; the baseline's DataResource would
+   * otherwise run `terraform version` 1000 times), no rotation and no control.
+   */
+  large?: boolean;
 }
 
 /**
@@ -187,6 +202,7 @@ export interface CaseContext {
  */
 export async function runOurs(ctx: CaseContext): Promise<CaseRun[]> {
   const { cp, groups, rep } = ctx;
+  const large = ctx.large === true;
   cp.reset();
   const dir = path.join(ctx.workDir, `ours-${groups}-r${rep}`);
   const controlDir = path.join(ctx.workDir, `control-${groups}-r${rep}`);
@@ -199,26 +215,40 @@ export async function runOurs(ctx: CaseContext): Promise<CaseRun[]> {
   const rotated = valuesEnv(groups, { rotated: true });
 
   const ours: CaseRun = { kind: "ours", groups, rep, synthMs: [], phases: {} };
-  const first = synthInProcess(dir, spec, initial);
-  ours.synthMs.push(first.ms);
+  const first = synthInProcess(dir, spec, initial, { skipValidation: large });
+  if (large) ours.synthNoValidationMs = first.ms;
+  else ours.synthMs.push(first.ms);
   ours.synthCommands = first.commands;
 
   const project = new Project(cp, "bench", dir);
   ours.blocks = countBlocks(project.stackDir);
   const control = new Project(cp, "bench", controlDir);
-  // Copied before the first apply, while the record files are still the empty ones synth wrote.
-  copyStack(project.stackDir, control.stackDir);
-  neuterHooks(control.stackDir);
+  if (!large) {
+    // Copied before the first apply, with the empty state synth created for the
+    // stack to read its own outputs from.
+    copyStack(project.stackDir, control.stackDir);
+    fs.copyFileSync(project.stateFile, control.stateFile);
+    neuterHooks(control.stackDir);
+  }
 
   const p = new PhaseRunner(cp, project);
   ours.phases.init = await p.init();
   ours.phases.deploy = await p.apply(initial);
+  ours.stateAfterDeploy = stateBreakdown(project.stateFile);
   ours.phases.noop = await p.apply(initial);
-  // Validation only checks, it writes nothing: skipping it here gives the same
-  // stack, and the measure of synth without cdktf's checks.
-  ours.synthNoValidationMs = synthInProcess(dir, spec, rotated, { skipValidation: true }).ms;
-  ours.phases.rotate = await p.apply(rotated);
-  ours.phases.destroy = await p.destroy(rotated);
+  if (!large) {
+    // Validation only checks, it writes nothing: skipping it here gives the same
+    // stack, and the measure of synth without cdktf's checks.
+    ours.synthNoValidationMs = synthInProcess(dir, spec, rotated, { skipValidation: true }).ms;
+    ours.phases.rotate = await p.apply(rotated);
+  }
+  ours.phases.destroy = await p.destroy(large ? initial : rotated);
+  const left = await listLeft(cp);
+  if (left) throw new Error(`ours N=${groups}: ${left} group(s) left on the control plane after destroy`);
+  if (large) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return [ours];
+  }
 
   const ctl: CaseRun = { kind: "control", groups, rep, synthMs: [], phases: {} };
   const c = new PhaseRunner(cp, control);
@@ -235,9 +265,15 @@ export async function runOurs(ctx: CaseContext): Promise<CaseRun[]> {
   return [ours, ctl];
 }
 
+/** Groups still on the control plane (read after the phase was timed and counted). */
+async function listLeft(cp: ControlPlane): Promise<number> {
+  return (await apiClient(cp).listGroups()).length;
+}
+
 /** The hand-written hook: synth, init, first deploy, redeploy with nothing changed. */
 export async function runBaseline(ctx: CaseContext): Promise<CaseRun> {
   const { cp, groups, rep } = ctx;
+  const large = ctx.large === true;
   cp.reset();
   const dir = path.join(ctx.workDir, `baseline-${groups}-r${rep}`);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -246,18 +282,25 @@ export async function runBaseline(ctx: CaseContext): Promise<CaseRun> {
   const env = valuesEnv(groups, { rotated: false });
 
   const base: CaseRun = { kind: "baseline", groups, rep, synthMs: [], phases: {} };
-  const scratch = path.join(ctx.workDir, "scratch-synth");
-  fs.rmSync(scratch, { recursive: true, force: true });
-  fs.mkdirSync(scratch, { recursive: true });
-  base.synthNoValidationMs = synthInProcess(scratch, spec, env, { skipValidation: true }).ms;
-  const first = synthInProcess(dir, spec, env);
-  base.synthMs.push(first.ms);
-  base.synthCommands = first.commands;
+  if (large) {
+    const first = synthInProcess(dir, spec, env, { skipValidation: true });
+    base.synthNoValidationMs = first.ms;
+    base.synthCommands = first.commands;
+  } else {
+    const scratch = path.join(ctx.workDir, "scratch-synth");
+    fs.rmSync(scratch, { recursive: true, force: true });
+    fs.mkdirSync(scratch, { recursive: true });
+    base.synthNoValidationMs = synthInProcess(scratch, spec, env, { skipValidation: true }).ms;
+    const first = synthInProcess(dir, spec, env);
+    base.synthMs.push(first.ms);
+    base.synthCommands = first.commands;
+  }
   const project = new Project(cp, "bench", dir);
   base.blocks = countBlocks(project.stackDir);
   const p = new PhaseRunner(cp, project);
   base.phases.init = await p.init();
   base.phases.deploy = await p.apply(env);
+  base.stateAfterDeploy = stateBreakdown(project.stateFile);
   base.phases.noop = await p.apply(env);
   fs.rmSync(dir, { recursive: true, force: true });
   return base;

@@ -1,17 +1,17 @@
 /**
  * What one hook invocation costs, start-up included, measured the way
- * Terraform's local-exec runs it: `/bin/sh -c "<command>"`, one at a time, the
- * kinds interleaved so that drift on the machine hits them all alike.
+ * Terraform's local-exec runs the runner: `/bin/sh -c "exec node hook.js <op>"`
+ * with the environment the construct gives it, one at a time, the kinds
+ * interleaved so that drift on the machine hits them all alike.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { ControlPlaneClient } from "../lib/client";
 import { API_ROUTES } from "../lib/shared/api";
-import { HOOK_ENV, SecretSpec, recordFile } from "../lib/shared/contract";
+import { GroupSpec, HOOK_ENV, HookOp, Recorded } from "../lib/shared/contract";
 import { ControlPlane } from "../control-plane/server";
 import { INTEGRATION_ID, KEYS } from "./stacks";
 import { Spread, spread, timedRun } from "./stats";
-
 
 export interface InvocationKind {
   label: string;
@@ -29,24 +29,42 @@ export interface HookCost {
   reps: number;
   bundleBytes: number;
   kinds: InvocationKind[];
-  /** Median of the early-exit hook minus the median of bare node. */
+  /** Median of the runner sending one POST minus the median of bare node: the start-up target. */
   overMedianMs: number;
 }
 
 export const BARE = "sh -c 'node -e 0'";
+/** The start-up target's row: what a first deploy of one group runs. */
+export const RUNNER_POST = "runner: reconcile, 1 POST";
+export const CURL = "curl POST (baseline)";
 const NO_CA_BARE = "sh -c 'node -e 0', no NODE_EXTRA_CA_CERTS";
 
-function groupEnv(name: string, spec: { digest: string; record: string; id?: string }): Record<string, string> {
-  const specs: SecretSpec[] = KEYS.map((key, index) => ({ key, source: "value", index }));
-  const env: Record<string, string> = {
-    [HOOK_ENV.name]: name,
-    [HOOK_ENV.integrationId]: INTEGRATION_ID,
-    [HOOK_ENV.secrets]: JSON.stringify(specs),
-    [HOOK_ENV.digest]: spec.digest,
-    [HOOK_ENV.record]: spec.record,
+function spec(name: string, fingerprint: string): GroupSpec {
+  return {
+    name,
+    integrationId: INTEGRATION_ID,
+    secrets: KEYS.map((key, index) => ({ key, source: "value", index })),
+    fingerprint,
+    adopt: false,
+    removalPolicy: "destroy",
+    forceDelete: false,
   };
-  KEYS.forEach((_, i) => (env[`${HOOK_ENV.valuePrefix}${i}`] = `${name}-value-${i}-${spec.digest}`));
-  if (spec.id) env[HOOK_ENV.groupId] = spec.id;
+}
+
+function recorded(id: string, fingerprint: string): Recorded {
+  return { id, fqn: `bench:${id}`, integrationId: INTEGRATION_ID, fingerprint, removalPolicy: "destroy", forceDelete: false };
+}
+
+/** The environment the construct gives a runner of one group (see lib/construct/stack-runtime.ts). */
+function runnerEnv(name: string, fingerprint: string, was: Recorded | undefined, scratch: string): Record<string, string> {
+  const env: Record<string, string> = {
+    [HOOK_ENV.groups]: JSON.stringify([spec(name, fingerprint)]),
+    [HOOK_ENV.recorded]: JSON.stringify(was ? { [name]: was } : {}),
+    [HOOK_ENV.removing]: "[]",
+    [HOOK_ENV.record]: `${scratch}/${name}.tfstate`,
+    [HOOK_ENV.done]: `${scratch}/${name}.done`,
+  };
+  KEYS.forEach((_, i) => (env[`${HOOK_ENV.valuePrefix}${i}`] = `${name}-value-${i}-${fingerprint}`));
   return env;
 }
 
@@ -64,31 +82,28 @@ export async function measureHookCost(opts: {
 }): Promise<HookCost> {
   const { cp, token, workDir, reps } = opts;
   fs.rmSync(workDir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(workDir, "records"), { recursive: true });
+  const scratch = ".secret-groups";
+  fs.mkdirSync(path.join(workDir, scratch), { recursive: true });
   const hook = path.join(workDir, "hook.js");
   fs.copyFileSync(opts.bundle, hook);
   const caCerts = opts.baseEnv.NODE_EXTRA_CA_CERTS;
+  const node = (op: HookOp) => `exec node hook.js ${op}`;
 
   const env = { ...opts.baseEnv, TFY_HOST: cp.url, TFY_API_KEY: token };
   const client = new ControlPlaneClient({ host: cp.url, apiKey: token });
-  // Groups for the kinds that need one already there: update (PUT) and delete.
+  // Groups for the kinds that need one already there: update (PUT), reap and destroy (DELETE).
   const existing = async (prefix: string) => {
     const ids: string[] = [];
     for (let i = 0; i <= reps; i++) {
-      const g = await client.createGroup({
-        name: `${prefix}-${i}`,
-        integrationId: INTEGRATION_ID,
-        secrets: KEYS.map((key) => ({ key, value: "before" })),
-      });
+      const g = await client.createGroup({ name: `${prefix}-${i}`, integrationId: INTEGRATION_ID, secrets: KEYS.map((key) => ({ key, value: "before" })) });
       ids.push(g.id);
     }
     return ids;
   };
   const toUpdate = await existing("hc-put");
-  const toDelete = await existing("hc-del");
-  // The early-exit update: the record says this digest was already sent for this id.
-  const noopRecord = "records/noop.tfstate";
-  fs.writeFileSync(path.join(workDir, noopRecord), recordFile({ id: toUpdate[0], fqn: "bench:noop", digest: "d-same" }));
+  const toReap = await existing("hc-reap");
+  const toDestroy = await existing("hc-destroy");
+  const doomed = (name: string, id: string) => ({ [HOOK_ENV.doomed]: JSON.stringify({ [name]: recorded(id, "f-old") }) });
 
   interface Kind {
     label: string;
@@ -106,41 +121,42 @@ export async function measureHookCost(opts: {
     { label: "sh -c true", note: "the shell alone", requests: 0, cmd: "true", env: () => ({}) },
     { label: BARE, note: "bare node start-up", requests: 0, cmd: "node -e 0", env: () => ({}) },
     {
-      label: "hook update, early exit",
-      note: "start-up alone: bundle load + record read, no request",
+      label: RUNNER_POST,
+      note: "a runner of one new group (first deploy): plan, 1 POST, record and done files written",
+      requests: 1,
+      cmd: node("reconcile"),
+      env: (i) => runnerEnv(`hc-create-${i}`, "f1", undefined, scratch),
+    },
+    {
+      label: "runner: reconcile, 1 PUT",
+      note: "a runner of one rotated group: 1 PUT to the recorded id",
+      requests: 1,
+      cmd: node("reconcile"),
+      env: (i) => runnerEnv(`hc-put-${i}`, `f-new-${i}`, recorded(toUpdate[i], "f-old"), scratch),
+    },
+    {
+      label: "runner: reconcile, nothing to send",
+      note: "the recorded fingerprint matches: no request, record written (no deploy runs this: an unchanged runner is not replaced)",
       requests: 0,
-      cmd: "node hook.js update",
-      env: () => groupEnv("hc-noop", { digest: "d-same", record: noopRecord, id: toUpdate[0] }),
+      cmd: node("reconcile"),
+      env: () => runnerEnv("hc-put-0", "f-same", recorded(toUpdate[0], "f-same"), scratch),
     },
     {
-      label: "hook create",
-      note: "1 POST, record written",
+      label: "reaper: reap, 1 DELETE",
+      note: "one group removed from the code",
       requests: 1,
-      cmd: "node hook.js create",
-      env: (i) => groupEnv(`hc-create-${i}`, { digest: "d1", record: `records/create-${i}.tfstate` }),
+      cmd: node("reap"),
+      env: (i) => ({ ...doomed(`hc-reap-${i}`, toReap[i]), [HOOK_ENV.done]: `${scratch}/reap-${i}.done` }),
     },
     {
-      label: "hook update, PUT",
-      note: "1 PUT (a rotation)",
+      label: "holder: destroy, 1 DELETE",
+      note: "`cdktf destroy` of a runner of one group",
       requests: 1,
-      cmd: "node hook.js update",
-      env: (i) => groupEnv(`hc-put-${i}`, { digest: `d-new-${i}`, record: `records/put-${i}.tfstate`, id: toUpdate[i] }),
+      cmd: node("destroy"),
+      env: (i) => doomed(`hc-destroy-${i}`, toDestroy[i]),
     },
     {
-      label: "hook delete",
-      note: "1 DELETE",
-      requests: 1,
-      cmd: "node hook.js delete",
-      env: (i) => ({
-        [HOOK_ENV.name]: `hc-del-${i}`,
-        [HOOK_ENV.groupId]: toDelete[i],
-        [HOOK_ENV.removalPolicy]: "destroy",
-        [HOOK_ENV.forceDelete]: "false",
-        [HOOK_ENV.record]: `records/del-${i}.tfstate`,
-      }),
-    },
-    {
-      label: "curl POST (baseline)",
+      label: CURL,
       note: "the hand-written hook's whole invocation",
       requests: 1,
       cmd: `curl -s -X POST $TFY_HOST${API_ROUTES.groups} -H "Authorization: Bearer $TFY_API_KEY" -H 'Content-Type: application/json' -d "$BODY"`,
@@ -148,21 +164,14 @@ export async function measureHookCost(opts: {
     },
     ...(caCerts
       ? [
-          {
-            label: NO_CA_BARE,
-            note: "bare node, the CA file not loaded",
-            requests: 0,
-            cmd: "node -e 0",
-            env: () => ({}),
-            unset: ["NODE_EXTRA_CA_CERTS"],
-          },
+          { label: NO_CA_BARE, note: "bare node, the CA file not loaded", requests: 0, cmd: "node -e 0", env: () => ({}), unset: ["NODE_EXTRA_CA_CERTS"] },
           {
             reference: NO_CA_BARE,
-            label: "hook create, no NODE_EXTRA_CA_CERTS",
-            note: "1 POST, the CA file not loaded",
+            label: "runner: reconcile, 1 POST, no NODE_EXTRA_CA_CERTS",
+            note: "the same, the CA file not loaded",
             requests: 1,
-            cmd: "node hook.js create",
-            env: (i: number) => groupEnv(`hc-noca-${i}`, { digest: "d1", record: `records/noca-${i}.tfstate` }),
+            cmd: node("reconcile"),
+            env: (i: number) => runnerEnv(`hc-noca-${i}`, "f1", undefined, scratch),
             unset: ["NODE_EXTRA_CA_CERTS"],
           },
         ]
@@ -179,9 +188,12 @@ export async function measureHookCost(opts: {
       for (const name of kinds[k].unset ?? []) delete kindEnv[name];
       const res = await timedRun("/bin/sh", ["-c", kinds[k].cmd], { cwd: workDir, env: kindEnv });
       if (res.code !== 0) throw new Error(`${kinds[k].label} exited ${res.code}: ${res.output}`);
+      const sent = cp.requests().slice(before);
+      const failed = sent.filter((r) => r.status < 200 || r.status >= 300);
+      if (failed.length) throw new Error(`${kinds[k].label}: the control plane answered ${failed.map((r) => `${r.method} ${r.path} ${r.status}`).join(", ")}`);
       if (i === 0) continue;
       samples[k].push(res.ms);
-      requests[k] += cp.requests().length - before;
+      requests[k] += sent.length;
     }
   }
   kinds.forEach((k, i) => {
@@ -195,13 +207,13 @@ export async function measureHookCost(opts: {
     samples: samples[i].map((v) => Math.round(v * 10) / 10),
     stats: spread(samples[i]),
     requestsPerRun: requests[i] / reps,
-    reference: k.label.startsWith("hook") ? (k.reference ?? BARE) : undefined,
+    reference: k.cmd.includes("hook.js") ? (k.reference ?? BARE) : undefined,
   }));
   const med = (label: string) => result.find((r) => r.label === label)!.stats!.median;
   return {
     reps,
     bundleBytes: fs.statSync(hook).size,
     kinds: result,
-    overMedianMs: med("hook update, early exit") - med(BARE),
+    overMedianMs: med(RUNNER_POST) - med(BARE),
   };
 }
