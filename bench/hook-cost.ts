@@ -48,6 +48,7 @@ function spec(name: string, fingerprint: string): GroupSpec {
     adopt: false,
     removalPolicy: "destroy",
     forceDelete: false,
+    collaborators: [],
   };
 }
 

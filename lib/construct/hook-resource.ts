@@ -33,11 +33,12 @@ export interface HookResourceProps {
    */
   keep?: Record<string, unknown>;
   /**
-   * Keep the values as a map of strings (each a Terraform string template
-   * without double quotes outside its interpolations): in the state, an
-   * object records the type of every attribute, twice for terraform_data.
+   * terraform_data keeps the values as one line of text, `key=value; ...`
+   * (each value a Terraform string template without double quotes outside
+   * its interpolations): in the state, an object records the type of every
+   * attribute, and terraform_data keeps `input` twice.
    */
-  keepAsStringMap?: boolean;
+  keepAsText?: boolean;
   freezeKept?: boolean;
   createBeforeDestroy?: boolean;
   /** Produced at synth, once every group is known. */
@@ -55,11 +56,11 @@ export interface HookResourceProps {
  */
 export class HookResource extends Construct {
   readonly resource: TerraformResource;
-  private readonly kind: HookKind;
+  private readonly held: string;
 
   constructor(scope: Construct, id: string, kind: HookKind, props: HookResourceProps) {
     super(scope, id);
-    this.kind = kind;
+    this.held = JSON.stringify([props.replaceOn, props.keep ?? {}]);
     const keep = props.keep ?? {};
     const frozen = props.freezeKept ? (kind === "terraform_data" ? ["input"] : Object.keys(keep).map((k) => `triggers["${k}"]`)) : undefined;
     const lifecycle: TerraformResourceLifecycle = {
@@ -71,8 +72,10 @@ export class HookResource extends Construct {
         triggersReplace: props.replaceOn,
         input: !Object.keys(keep).length
           ? undefined
-          : props.keepAsStringMap
-            ? `\${tomap({ ${Object.entries(keep).map(([k, v]) => `${k} = "${v as string}"`).join(", ")} })}`
+          : props.keepAsText
+            ? Object.entries(keep)
+                .map(([k, v]) => `${k}=${v as string}`)
+                .join("; ")
             : keep,
         lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
         dependsOn: props.dependsOn,
@@ -110,9 +113,9 @@ export class HookResource extends Construct {
     return `${this.address}.id`;
   }
 
-  /** A kept string value, as an expression without `${}`. */
-  keptExpression(key: string): string {
-    return this.kind === "terraform_data" ? `${this.address}.output.${key}` : `${this.address}.triggers.${key}`;
+  /** What the resource holds as written at synth (Terraform completes the templates in it). */
+  heldText(): string {
+    return this.held;
   }
 
   /** Overrides the address, so it follows a stable identity rather than the construct path. */
@@ -120,10 +123,6 @@ export class HookResource extends Construct {
     this.resource.overrideLogicalId(id);
   }
 
-  /** Everything this resource holds, as one expression without `${}` (a string for null_resource's triggers). */
-  get heldExpression(): string {
-    return this.kind === "terraform_data" ? `${this.address}.output` : `jsonencode(${this.address}.triggers)`;
-  }
 }
 
 /** Loaded only for this hook: the provider bindings are an optional peer. */

@@ -145,14 +145,15 @@ export class SecretGroup extends Construct {
     // integration replaces it (-/+); new values, keys or secretsVersion change
     // the fingerprint and update it in place (~). Kept small: Terraform
     // rewrites the whole state after every resource change.
+    // Values only Terraform sees join at plan time, keyed by a variable of their own.
+    const fingerprintTemplate = planned.length
+      ? `tf:\${nonsensitive(substr(sha256(join("\\n", [${runtime.digestKeyVariable()}, "${synthFingerprint}", ${planned.map((p) => `"${p.key}", var.${p.variable}`).join(", ")}])), 0, 32))}`
+      : synthFingerprint;
     const marker = new HookResource(this, "group", kind, {
       replaceOn: { name: spec.name, integration_id: escapeTemplate(spec.integrationId) },
-      keepAsStringMap: true,
+      keepAsText: true,
       keep: {
-        // Values only Terraform sees join at plan time, keyed by a variable of their own.
-        fingerprint: planned.length
-          ? `tf:\${nonsensitive(substr(sha256(join("\\n", [${runtime.digestKeyVariable()}, "${synthFingerprint}", ${planned.map((p) => `"${p.key}", var.${p.variable}`).join(", ")}])), 0, 32))}`
-          : synthFingerprint,
+        fingerprint: fingerprintTemplate,
         keys: this.keys.join(","),
         removal_policy: spec.removalPolicy,
         force_delete: String(spec.forceDelete),
@@ -164,7 +165,7 @@ export class SecretGroup extends Construct {
     // nothing of ours may be saved while it is read.
     marker.resource.addOverride("depends_on", [runtime.stateAddress]);
 
-    const where = runtime.add({ spec, values, marker });
+    const where = runtime.add({ spec, values, marker, fingerprint: fingerprintTemplate });
     this.groupId = where.groupId;
     this.fqn = where.fqn;
     this.secretFqns = where.secretFqns;

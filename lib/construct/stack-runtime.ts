@@ -45,6 +45,8 @@ export interface Member {
   values: CarriedValue[];
   /** The group's one resource, holding its desired state. */
   marker: HookResource;
+  /** The group's fingerprint: a string, or a template Terraform completes at plan time. */
+  fingerprint: string;
 }
 
 /**
@@ -102,7 +104,7 @@ export class StackRuntime extends Construct {
       // Only what deleting takes, so that many removals fit one environment variable.
       Lazy.stringValue({
         produce: () =>
-          `\${jsonencode({ for k, v in ${this.recorded()} : k => { id = v.id, removalPolicy = v.removalPolicy, forceDelete = v.forceDelete } if !contains(${this.namesExpression()}, k) })}`,
+          `\${jsonencode({ for k in setsubtract(keys(${this.recorded()}), ${this.namesExpression()}) : k => { id = ${this.recorded()}[k].id, removalPolicy = ${this.recorded()}[k].removalPolicy, forceDelete = ${this.recorded()}[k].forceDelete } })}`,
       }),
     );
     doomed.overrideLogicalId("secret_groups_doomed");
@@ -270,15 +272,11 @@ class Runner {
     };
 
     const runner = new HookResource(scope, "runner", kind, {
-      // One digest of its groups' desired states, not a copy of them: the
-      // state is rewritten after every resource change, so its size costs
-      // time at every step of a large deploy. The groups' own resources show
-      // what changed.
-      replaceOn: {
-        desired: Lazy.stringValue({
-          produce: () => `\${sha256(jsonencode([${this.members.map((m) => m.marker.heldExpression).join(", ")}]))}`,
-        }),
-      },
+      // One digest of its groups' desired states, not a copy of them, and no
+      // reference to their resources: the state is rewritten after every
+      // resource change, so its size costs time at every step of a large
+      // deploy. The groups' own resources show what changed.
+      replaceOn: { desired: Lazy.stringValue({ produce: () => this.desiredDigest() }) },
       provisioners: () => steps(doneFile(SCRATCH, "${self.id}"), "${self.id}", ""),
     });
     runner.setLogicalId(`secret_groups_runner_${index}`);
@@ -329,6 +327,16 @@ class Runner {
     this.valueBytes += bytes;
   }
 
+  /** Changes whenever a group's desired state does; completed by Terraform where fingerprints are. */
+  private desiredDigest(): string {
+    const desired = crypto
+      .createHash("sha256")
+      .update(JSON.stringify(this.members.map((m) => m.marker.heldText())))
+      .digest("hex");
+    const planned = this.members.filter((m) => m.fingerprint !== m.spec.fingerprint).map((m) => `"${m.fingerprint}"`);
+    return planned.length ? `\${sha256(join("\\n", ["${desired}", ${planned.join(", ")}]))}` : desired;
+  }
+
   /** A field of a group's record, as the holder keeps it in the state. */
   recordedField(name: string, field: "id" | "fqn"): string {
     return Token.asString(Lazy.stringValue({ produce: () => `\${jsondecode(${this.holderGroups})[${JSON.stringify(name)}].${field}}` }));
@@ -358,8 +366,9 @@ class Runner {
     const names = JSON.stringify(this.members.map((m) => m.spec.name));
     const recorded = this.runtime.recorded();
     env[HOOK_ENV.groups] = escapeTemplate(JSON.stringify(this.members.map((m) => m.spec)));
-    env[HOOK_ENV.fingerprints] = `\${jsonencode({ ${this.members.map((m) => `"${m.spec.name}" = ${m.marker.keptExpression("fingerprint")}`).join(", ")} })}`;
-    env[HOOK_ENV.recorded] = `\${jsonencode({ for k, v in ${recorded} : k => v if contains(${names}, k) })}`;
+    const planned = this.members.filter((m) => m.fingerprint !== m.spec.fingerprint);
+    if (planned.length) env[HOOK_ENV.fingerprints] = `\${jsonencode({ ${planned.map((m) => `"${m.spec.name}" = "${m.fingerprint}"`).join(", ")} })}`;
+    env[HOOK_ENV.recorded] = `\${jsonencode({ for k in setintersection(keys(${recorded}), ${names}) : k => ${recorded}[k] })}`;
     env[HOOK_ENV.removing] = `\${jsonencode(keys(jsondecode(local.secret_groups_doomed)))}`;
     env[HOOK_ENV.record] = this.runtime.recordPath(this.index);
     return env;

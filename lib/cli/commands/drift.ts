@@ -204,19 +204,21 @@ const RUNNER = /^secret_groups_runner_\d+$/;
 
 /**
  * The runner resources whose groups include these names, from the stack's
- * configuration: a runner's replacement triggers are keyed by its groups'
- * names.
+ * configuration: runner <i>'s group list is its local of the same name.
  */
 function runnersOf(dir: string, names: string[]): string[] {
   const found = new Set<string>();
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".tf.json"))) {
-    const config = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { resource?: Record<string, Record<string, Record<string, unknown>>> };
-    for (const [type, resources] of Object.entries(config.resource ?? {})) {
-      for (const [id, body] of Object.entries(resources)) {
-        if (!RUNNER.test(id)) continue;
-        const triggers = (body.triggers_replace ?? body.triggers) as Record<string, unknown> | undefined;
-        if (names.some((n) => triggers && n in triggers)) found.add(`${type}.${id}`);
-      }
+    const config = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as {
+      locals?: Record<string, { [HOOK_ENV.groups]?: string }>;
+      resource?: Record<string, Record<string, unknown>>;
+    };
+    for (const [id, env] of Object.entries(config.locals ?? {})) {
+      if (!RUNNER.test(id) || typeof env?.[HOOK_ENV.groups] !== "string") continue;
+      const groups = (JSON.parse(env[HOOK_ENV.groups]!) as { name: string }[]).map((g) => g.name);
+      if (!names.some((n) => groups.includes(n))) continue;
+      const type = Object.keys(config.resource ?? {}).find((t) => config.resource![t][id] !== undefined);
+      if (type) found.add(`${type}.${id}`);
     }
   }
   if (found.size === 0) throw new DriftError(`${path.basename(dir)}: found no runner of ${names.join(", ")} in the stack's configuration; run cdktf synth first`);
