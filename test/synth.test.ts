@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { Construct } from "constructs";
 import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { SecretGroup, SecretGroupProps, SecretValue } from "../lib";
@@ -107,22 +108,17 @@ describe("bad props fail at synth, naming the construct and the problem", () => 
     expect(synthError(props)).toContain(`[s/g] ${expected}`);
   });
 
+  it("a value that is neither a string nor a SecretValue is refused", () => {
+    const msg = synthError({ ...ok, secrets: { A: { toString: () => "" } } });
+    expect(msg).toContain('[s/g] secret "A": value must be a string or a SecretValue, got object');
+  });
+
   it("a variable that is neither sensitive nor ephemeral is refused", () => {
-    let v: TerraformVariable;
-    const msg = synthError({ ...ok, secrets: { A: { toString: () => "" } } }, () => undefined);
-    expect(msg).toContain('secret "A": value must be a string or a SecretValue, got object');
-    const msg2 = (() => {
-      try {
-        synth((stack) => {
-          v = new TerraformVariable(stack, "plain", { type: "string" });
-          new SecretGroup(stack, "g", { ...ok, secrets: { A: SecretValue.fromVariable(v) } });
-        });
-      } catch (err) {
-        return (err as Error).message;
-      }
-      return "";
-    })();
-    expect(msg2).toContain('[s/g] secret "A": variable "plain" is neither sensitive nor ephemeral');
+    const msg = synthError({}, (stack) => {
+      const plain = new TerraformVariable(stack, "plain", { type: "string" });
+      new SecretGroup(stack, "other", { ...ok, name: "other-db", secrets: { A: SecretValue.fromVariable(plain) } });
+    });
+    expect(msg).toContain('[s/other] secret "A": variable "plain" is neither sensitive nor ephemeral');
   });
 
   it("two groups with the same name in one stack are refused", () => {
@@ -194,11 +190,7 @@ describe("synthesized stack", () => {
 
   it("holds one resource per group, named after the group: renaming or moving the construct changes nothing", () => {
     const a = synth((stack) => new SecretGroup(stack, "g", ok)).json;
-    const b = synth((stack) => {
-      const nested = new TerraformStack(stack.node.scope as App, "unused");
-      void nested;
-      new SecretGroup(stack, "renamed-construct", ok);
-    }).json;
+    const b = synth((stack) => new SecretGroup(new Construct(stack, "team"), "renamed-construct", ok)).json;
     const strip = (j: any) => JSON.stringify(j.resource).replace(/"\/\/":\{[^}]*\}/g, "");
     expect(Object.keys(a.resource.terraform_data).filter((k) => k.startsWith("secret_group_"))).toEqual(["secret_group_payments-db"]);
     expect(strip(b)).toBe(strip(a));
