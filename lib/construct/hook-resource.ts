@@ -135,11 +135,6 @@ function nullResource(): typeof import("@cdktf/provider-null/lib/resource").Reso
   }
 }
 
-/** A kept value as the resource's own provisioners see it (`self`), a JSON string for both kinds. */
-export function selfKeptJson(kind: HookKind, key: string): string {
-  return kind === "terraform_data" ? `\${self.input.${key}}` : `\${self.triggers.${key}}`;
-}
-
 function asString(v: unknown): string {
   return typeof v === "string" ? v : Token.asString(v);
 }

@@ -20,7 +20,7 @@ import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_D
 import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_SPEC_BUDGET_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
 import { secretFqn } from "../shared/api";
 import { hookBundlePath } from "./bundle";
-import { HookKind, HookResource, Provisioner, selfKeptJson } from "./hook-resource";
+import { HookKind, HookResource, Provisioner } from "./hook-resource";
 import { escapeTemplate } from "./terraform-text";
 
 const RUNTIME_ID = "SecretGroupRuntime";
@@ -128,7 +128,7 @@ export class StackRuntime extends Construct {
     // The record of this apply, read back by the next one from the stack's
     // own backend: the only memory between deploys, the same on every machine.
     const output = new TerraformOutput(this, "recorded", {
-      value: Lazy.anyValue({ produce: () => `\${merge(${this.runners.map((r) => `jsondecode(${r.holderGroups})`).join(", ")})}` }),
+      value: Lazy.anyValue({ produce: () => `\${merge(${this.runners.map((r) => r.holderGroups).join(", ")})}` }),
       description: "The secret groups this stack manages, as the control plane returned them (ids, fqns; never values)",
     });
     output.overrideLogicalId(RECORDED_OUTPUT);
@@ -239,7 +239,7 @@ export class StackRuntime extends Construct {
 class Runner {
   readonly members: Member[] = [];
   readonly resume: HookResource;
-  /** The holder's kept {name: Recorded}, a JSON string expression without `${}`. */
+  /** The holder's kept {name: Recorded}, an expression without `${}`. */
   readonly holderGroups: string;
   private readonly holder: HookResource;
   private valueBytes = 0;
@@ -300,13 +300,22 @@ class Runner {
     // only a real destroy deletes the groups.
     this.holder = new HookResource(scope, "holder", kind, {
       replaceOn: { resume: `\${${this.resume.idExpression}}` },
-      keep: { groups: `\${jsonencode(data.terraform_remote_state.secret_groups_runner_${index}_record.outputs.groups)}` },
+      // terraform_data keeps the map itself: as a JSON string every quote of it would be escaped, in the input and its copy.
+      keep: {
+        groups: `\${${kind === "terraform_data" ? "" : "jsonencode("}data.terraform_remote_state.secret_groups_runner_${index}_record.outputs.groups${kind === "terraform_data" ? "" : ")"}}`,
+      },
       freezeKept: true,
       createBeforeDestroy: true,
-      provisioners: () => [{ when: "destroy", command: runtime.command("destroy"), environment: { [HOOK_ENV.doomed]: selfKeptJson(kind, "groups") } }],
+      provisioners: () => [
+        {
+          when: "destroy",
+          command: runtime.command("destroy"),
+          environment: { [HOOK_ENV.doomed]: kind === "terraform_data" ? "${jsonencode(self.input.groups)}" : "${self.triggers.groups}" },
+        },
+      ],
     });
     this.holder.setLogicalId(`secret_groups_runner_${index}_holder`);
-    this.holderGroups = kind === "terraform_data" ? `${this.holder.address}.output.groups` : `${this.holder.address}.triggers.groups`;
+    this.holderGroups = kind === "terraform_data" ? `${this.holder.address}.output.groups` : `jsondecode(${this.holder.address}.triggers.groups)`;
   }
 
   fits(bytes: number, specBytes: number): boolean {
@@ -339,7 +348,7 @@ class Runner {
 
   /** A field of a group's record, as the holder keeps it in the state. */
   recordedField(name: string, field: "id" | "fqn"): string {
-    return Token.asString(Lazy.stringValue({ produce: () => `\${jsondecode(${this.holderGroups})[${JSON.stringify(name)}].${field}}` }));
+    return Token.asString(Lazy.stringValue({ produce: () => `\${${this.holderGroups}[${JSON.stringify(name)}].${field}}` }));
   }
 
   /**
@@ -351,7 +360,7 @@ class Runner {
     return Token.asString(
       Lazy.stringValue({
         produce: () => {
-          const group = `jsondecode(${this.holderGroups})[${JSON.stringify(name)}]`;
+          const group = `${this.holderGroups}[${JSON.stringify(name)}]`;
           return `\${lookup(try(${group}.secretFqns, {}), ${JSON.stringify(key)}, "${secretFqn(`\${${group}.fqn}`, key)}")}`;
         },
       }),

@@ -3,6 +3,7 @@
  * Terraform state recorded in, the smallest set of actions out. No I/O, so
  * every case is unit-tested without a server.
  */
+import { secretFqn } from "../shared/api";
 import { GroupSpec, Recorded, collaboratorsKey, formatVersions } from "../shared/contract";
 
 export type Action =
@@ -81,6 +82,15 @@ function versionsOf(spec: GroupSpec, group: Answered): string {
   return formatVersions(versions);
 }
 
+/**
+ * The secret fqns the API gave that differ from the one its fqn format
+ * composes: the state keeps every record five times over, so the usual case
+ * costs nothing, and the construct composes it (lookup with that default).
+ */
 function secretFqnsOf(group: Answered): Record<string, string> {
-  return Object.fromEntries((group.associatedSecrets ?? []).filter((s) => typeof s.fqn === "string" && s.fqn !== "").map((s) => [s.name, s.fqn!]));
+  return Object.fromEntries(
+    (group.associatedSecrets ?? [])
+      .filter((s) => typeof s.fqn === "string" && s.fqn !== "" && s.fqn !== secretFqn(group.fqn, s.name))
+      .map((s) => [s.name, s.fqn!]),
+  );
 }

@@ -59,10 +59,11 @@ describe("secret-groups drift", () => {
     expect(apiRequests(mark)).toEqual(["GET /api/svc/v1/secret-groups"]);
   });
 
-  it("the state records the API's own secret fqns, and secretFqn(key) gives them", async () => {
+  it("secretFqn(key) gives the API's own secret fqn; the state keeps only those that differ from the composed format", async () => {
     const api = await groupNamed("drift-api");
     const recorded = project.state().outputs.secret_groups.value["drift-api"];
-    expect(recorded.secretFqns).toEqual(Object.fromEntries(api.associatedSecrets!.map((s) => [s.name, s.fqn])));
+    // Only fqns that differ from the composed format are kept; these do not.
+    expect(recorded.secretFqns).toEqual({});
     expect(recorded.versions).toBe("KEY:1,URL:1");
     expect(project.state().outputs.api_key_fqn.value).toBe(api.associatedSecrets!.find((s) => s.name === "KEY")!.fqn);
   });
