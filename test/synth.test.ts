@@ -201,7 +201,7 @@ describe("synthesized stack", () => {
     const { text, json } = synth((stack) => new SecretGroup(stack, "g", { ...ok, integrationId: "vault-${path.module}", secrets: { L: literal } }));
     expect(text.split("-unique-literal").length - 1).toBe(1);
     expect(json.locals.secret_groups_runner_0.TFYSG_VALUE_0).toBe('A$$${B}%%{if true}C%%{endif}D$${upper("e")}-unique-literal');
-    expect(json.resource.terraform_data["secret_group_payments-db"].triggers_replace.integration_id).toBe("vault-$${path.module}");
+    expect(json.resource.terraform_data["secret_group_payments-db"].triggers_replace).toBe("name=payments-db; integration_id=vault-$${path.module}");
   });
 
   it("warns at synth that a literal value will be in the synthesized config", () => {

@@ -33,7 +33,8 @@ export interface HookResourceProps {
    */
   keep?: Record<string, unknown>;
   /**
-   * terraform_data keeps the values as one line of text, `key=value; ...`
+   * terraform_data keeps the values, and the ones that replace it, as one
+   * line of text each, `key=value; ...`
    * (each value a Terraform string template without double quotes outside
    * its interpolations): in the state, an object records the type of every
    * attribute, and terraform_data keeps `input` twice.
@@ -69,13 +70,11 @@ export class HookResource extends Construct {
     };
     if (kind === "terraform_data") {
       this.resource = new TerraformData(this, "hook", {
-        triggersReplace: props.replaceOn,
+        triggersReplace: props.keepAsText ? asText(props.replaceOn) : props.replaceOn,
         input: !Object.keys(keep).length
           ? undefined
           : props.keepAsText
-            ? Object.entries(keep)
-                .map(([k, v]) => `${k}=${v as string}`)
-                .join("; ")
+            ? asText(keep)
             : keep,
         lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
         dependsOn: props.dependsOn,
@@ -135,6 +134,12 @@ function nullResource(): typeof import("@cdktf/provider-null/lib/resource").Reso
   }
 }
 
+function asText(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${v as string}`)
+    .join("; ");
+}
+
 function asString(v: unknown): string {
   return typeof v === "string" ? v : Token.asString(v);
 }
@@ -149,7 +154,7 @@ class TerraformData extends TerraformResource {
   constructor(
     scope: Construct,
     id: string,
-    private readonly config: TerraformMetaArguments & { input?: Record<string, unknown> | string; triggersReplace: Record<string, unknown> },
+    private readonly config: TerraformMetaArguments & { input?: Record<string, unknown> | string; triggersReplace: Record<string, unknown> | string },
   ) {
     super(scope, id, { terraformResourceType: "terraform_data", ...config });
   }
@@ -157,14 +162,15 @@ class TerraformData extends TerraformResource {
   protected synthesizeAttributes(): Record<string, unknown> {
     return {
       input: typeof this.config.input === "string" ? this.config.input : hashMapper(anyToTerraform)(this.config.input),
-      triggers_replace: hashMapper(anyToTerraform)(this.config.triggersReplace),
+      triggers_replace: typeof this.config.triggersReplace === "string" ? this.config.triggersReplace : hashMapper(anyToTerraform)(this.config.triggersReplace),
     };
   }
 
   protected synthesizeHclAttributes(): Record<string, unknown> {
     return {
       input: typeof this.config.input === "string" ? this.config.input : hashMapperHcl(anyToHclTerraform)(this.config.input),
-      triggers_replace: hashMapperHcl(anyToHclTerraform)(this.config.triggersReplace),
+      triggers_replace:
+        typeof this.config.triggersReplace === "string" ? this.config.triggersReplace : hashMapperHcl(anyToHclTerraform)(this.config.triggersReplace),
     };
   }
 }
