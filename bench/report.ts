@@ -536,12 +536,11 @@ function stateSection(results: Results): string[] {
         ` ours holds ${(s100.bytes / c100.bytes).toFixed(1)}× the curl hook's state at N = 100 (${Math.round(s100.bytes / 100)} B per group against ${Math.round(c100.bytes / 100)} B),` +
         ` and under TF_LOG=trace ${share(oursDestroy)}% of our destroy's apply phase at N = ${oursDestroy.groups} is spent from a change to its snapshot (${share(curlApply)}% for the curl hook's deploy).` +
         " The destroy is one state change per group, each after the holders' destroy-time hook; the no-op re-reads the stack's own state (the whole file, parsed) and the runners' records and evaluates the runners' inputs over every group." +
-        " Where the bytes are: per group, the marker keeps its six desired-state fields twice (`input` and its copy `output`, each with its object type);" +
-        " each runner's `triggers_replace` copies every marker's `output` (and, by referencing the markers, makes Terraform force `create_before_destroy` on them and list all of them in the dependencies of the resume step, the holder, the reaper and its resume step);" +
+        " Where the bytes are: per group, the group's resource keeps its desired state twice (`input` and its copy `output`, as one line of text since the bench's findings at 5603b15, which measured 1340 B per group kept as an object);" +
         " each group's record is kept in the holder's `input` and `output`, the record read back, the `secret_groups` output and, from the second apply on, the stack's own state read back." +
-        " `bench/variants-100.md` and `bench/variants-300.md` (\`bench/variants.ts\`) measure what rewriting the synthesized stack buys: the marker's desired state as one string, and the runner replaced on a hash of its groups' desired state computed at synth." +
-        " Every terraform run (deploy, no-op, destroy) also evaluates `secret_groups_doomed` and each runner's `TFYSG_RECORDED`, which filter the recorded groups with `contains()` over a literal list of names:" +
-        " quadratic in N; `bench/locals-cost-1000.md` (\`bench/locals-cost.ts\`) times them against `setsubtract`/`setintersection`, with no resource around.",
+        " Applied since those findings (before/after in the closing note of issue 9): the runner is replaced on a digest of its groups' desired state computed at synth (completed by Terraform only for Terraform variables), so it no longer copies every group's resource nor references it;" +
+        " `setsubtract`/`setintersection` replace the `contains()` filters over every name (`bench/locals-cost-1000.md`: 2.6 s of each plan at N = 1000); records keep secret fqns only where the API's differ from the composed format." +
+        " `bench/variants-100.md` and `bench/variants-300.md` (`bench/variants.ts`) measured those rewrites on the earlier layout. A destroy remains one state change per group, and a no-op re-reads the stack's own state and the runners' records.",
     );
   }
   if (tls.length) {
