@@ -114,14 +114,38 @@ export class Project {
     return { ...terraformEnv(), TFY_HOST: this.cp.url, TFY_API_KEY: TOKEN, TFYSG_DIGEST_KEY: DIGEST_KEY, TF_VAR_secret_groups_digest_key: VARIABLE_DIGEST_KEY, ...extra };
   }
 
-  async terraform(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  private async init(env: NodeJS.ProcessEnv): Promise<void> {
     if (!fs.existsSync(path.join(this.stackDir, ".terraform"))) {
       const init = await run("terraform", ["init", "-input=false", "-no-color"], { cwd: this.stackDir, env: this.env(env) });
       if (init.code !== 0) throw new Error(`terraform init failed:\n${init.output}`);
     }
+  }
+
+  async terraform(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    await this.init(env);
     const res = await run("terraform", [...args, "-no-color"], { cwd: this.stackDir, env: this.env(env) });
     this.outputs.push(res.output);
     return res;
+  }
+
+  /**
+   * Starts `terraform apply` without waiting, in a process group of its own,
+   * for tests that kill it mid-way: `process.kill(-pid)` kills it with its
+   * hooks, `process.kill(pid)` terraform alone.
+   */
+  async startApply(env: NodeJS.ProcessEnv = {}): Promise<{ pid: number; closed: Promise<void>; output: () => string }> {
+    await this.init(env);
+    const child = spawn("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], {
+      cwd: this.stackDir,
+      env: { ...process.env, ...this.env(env) },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout!.on("data", (c) => (output += c));
+    child.stderr!.on("data", (c) => (output += c));
+    const closed = new Promise<void>((r) => child.on("close", () => r()));
+    return { pid: child.pid!, closed, output: () => output };
   }
 
   apply(env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<RunResult> {

@@ -71,7 +71,7 @@ describe("hostile input", () => {
     const planText = shown.stdout;
     // Short identifier-like strings (names, keys, ids, fqns), whole and as the
     // words of the state's longer strings (a key list).
-    const words = (t: string, split: boolean) => stringsOf(JSON.parse(t)).flatMap((v) => (split ? [v, ...v.split(/[^A-Za-z0-9_.:/+=@-]+/)] : [v]));
+    const words = (t: string, split: boolean) => stringsOf(JSON.parse(t)).flatMap((v) => (split ? [v, ...v.split(/[^A-Za-z0-9_./+@-]+/)] : [v]));
     const publicStrings = [...new Set([...words(state, true), ...words(config, false), ...words(planText, false)])].filter(
       (v) => /^[A-Za-z0-9_.:/+=@-]{1,64}$/.test(v) && !/^(version|type|value|string|bool|number|true|false|null|sensitive|description|default)$/.test(v) && v !== PIN_ENV && v !== PIN_VAR,
     );

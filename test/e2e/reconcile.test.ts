@@ -4,14 +4,13 @@
  * name within a stack and workspace, create before delete, crash safety from
  * a fresh clone, orphaned hooks, and Linux's limits on a hook's environment.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane } from "../../control-plane/server";
-import { Project, apiClient, controlPlane, expectOk, run } from "../../scripts/harness";
+import { Project, apiClient, controlPlane, expectOk } from "../../scripts/harness";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,20 +60,6 @@ function freshClone(from: Project): Project {
   return clone;
 }
 
-function startApply(project: Project, env: NodeJS.ProcessEnv) {
-  const child = spawn("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], {
-    cwd: project.stackDir,
-    env: { ...process.env, ...project.env(env) },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (c) => (output += c));
-  child.stderr.on("data", (c) => (output += c));
-  const closed = new Promise<void>((r) => child.on("close", () => r()));
-  return { child, closed, output: () => output };
-}
-
 /** Hook processes whose working directory is this stack folder. */
 function hooksRunningIn(stackDir: string): number[] {
   const pids: number[] = [];
@@ -88,12 +73,6 @@ function hooksRunningIn(stackDir: string): number[] {
     }
   }
   return pids;
-}
-
-async function init(project: Project, env: NodeJS.ProcessEnv): Promise<void> {
-  if (!fs.existsSync(path.join(project.stackDir, ".terraform"))) {
-    expectOk(await run("terraform", ["init", "-input=false", "-no-color"], { cwd: project.stackDir, env: project.env(env) }));
-  }
 }
 
 describe("one reconcile per stack", () => {
@@ -221,11 +200,10 @@ describe("one reconcile per stack", () => {
     const { cp, project: a } = await setup("kill");
     const specs: Spec[] = Array.from({ length: 16 }, (_, i) => ({ name: `kill-${String(i).padStart(2, "0")}`, values: { A: `a-${i}`, B: `b-${i}` } }));
     a.synth(app(specs), envOf(specs));
-    await init(a, envOf(specs));
     cp.setFaults({ latencyMs: 150 });
-    const run1 = startApply(a, envOf(specs));
+    const run1 = await a.startApply(envOf(specs));
     while (cp.requests().filter((r) => r.method === "POST" && r.status === 200).length < 3) await sleep(10);
-    process.kill(-run1.child.pid!, "SIGKILL");
+    process.kill(-run1.pid, "SIGKILL");
     await run1.closed;
     cp.setFaults({ latencyMs: 0 });
     const created = (await apiClient(cp).listGroups()).length;
@@ -255,10 +233,10 @@ describe("one reconcile per stack", () => {
     project.synth(app(gen("v2")), envOf(gen("v2")));
     cp.setFaults({ latencyMs: 300 });
     const mark = cp.requests().length;
-    const run2 = startApply(project, envOf(gen("v2")));
+    const run2 = await project.startApply(envOf(gen("v2")));
     const puts = () => cp.requests().slice(mark).filter((r) => r.method === "PUT").length;
     while (puts() < 8) await sleep(5);
-    process.kill(run2.child.pid!, "SIGKILL");
+    process.kill(run2.pid, "SIGKILL");
     await run2.closed;
     // Requests already on the wire still land; the orphan must send none after them.
     await sleep(1000);

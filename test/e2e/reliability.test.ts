@@ -4,13 +4,12 @@
  * many groups at once, and a group in use. After each, the control plane must
  * hold exactly the desired groups: none missing, none twice, none left over.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane, startControlPlane } from "../../control-plane/server";
-import { Project, RunResult, TOKEN, apiClient, controlPlane, expectOk, run } from "../../scripts/harness";
+import { Project, RunResult, TOKEN, apiClient, controlPlane, expectOk } from "../../scripts/harness";
 
 const NO_FAULTS = { failRate: 0, rateLimitEvery: 0, dropRate: 0, latencyMs: 0 };
 
@@ -93,25 +92,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * what it printed.
  */
 async function applyKilledAfter(project: Project, env: NodeJS.ProcessEnv, ready: () => boolean): Promise<string> {
-  if (!fs.existsSync(path.join(project.stackDir, ".terraform"))) {
-    expectOk(await run("terraform", ["init", "-input=false", "-no-color"], { cwd: project.stackDir, env: project.env(env) }));
-  }
-  const child = spawn("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], {
-    cwd: project.stackDir,
-    env: { ...process.env, ...project.env(env) },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (c) => (output += c));
-  child.stderr.on("data", (c) => (output += c));
+  const apply = await project.startApply(env);
   let exited = false;
-  const closed = new Promise<void>((r) => child.on("close", () => ((exited = true), r())));
+  void apply.closed.then(() => (exited = true));
   while (!exited && !ready()) await sleep(20);
-  if (exited) throw new Error(`terraform ended before the kill:\n${output}`);
-  process.kill(-child.pid!, "SIGKILL");
-  await closed;
-  return output;
+  if (exited) throw new Error(`terraform ended before the kill:\n${apply.output()}`);
+  process.kill(-apply.pid, "SIGKILL");
+  await apply.closed;
+  return apply.output();
 }
 
 describe("reliability: deploys against a misbehaving control plane", () => {

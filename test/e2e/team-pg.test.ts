@@ -3,7 +3,6 @@
  * two separate checkouts acting as two CI runners. The state is the only
  * truth: a runner's local files never change what it decides.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import { PgBackend, PgBackendConfig, TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
@@ -103,16 +102,10 @@ describe("two CI runners on one pg state", () => {
     a.synth(app(more), envMore);
     cp.setFaults({ latencyMs: 150 });
     const mark = cp.requests().length;
-    const child = spawn("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], {
-      cwd: a.stackDir,
-      env: { ...process.env, ...a.env(envMore) },
-      detached: true,
-      stdio: "ignore",
-    });
-    const closed = new Promise((r) => child.on("close", r));
+    const killed = await a.startApply(envMore);
     while (cp.requests().slice(mark).filter((r) => r.status === 200).length < 3) await sleep(10);
-    process.kill(-child.pid!, "SIGKILL");
-    await closed;
+    process.kill(-killed.pid, "SIGKILL");
+    await killed.closed;
     cp.setFaults({ latencyMs: 0 });
     // The pg lock belonged to the killed process's session: it is gone with it.
 
