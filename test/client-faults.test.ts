@@ -215,6 +215,9 @@ describe("the client against a faulty control plane", () => {
     await exercise(make({ maxAttempts: 2 }), "dropped");
     cp.setFaults({ dropRate: 0, failRate: 0.9, rateLimitEvery: 3 });
     await exercise(make({ maxAttempts: 2 }), "failing");
+    // Every answer a 500 until the budget runs out: a ServerError, whatever the dice did above.
+    cp.setFaults({ failRate: 1, rateLimitEvery: 0 });
+    await attempt(make({ maxAttempts: 2 }).listGroups());
     // Half failing with room to retry: creates, reads with values, rotations and deletes go through.
     cp.setFaults({ failRate: 0.4, rateLimitEvery: 0, dropRate: 0.3 });
     await exercise(make({ maxAttempts: 12 }), "lucky");
