@@ -9,8 +9,9 @@ import * as path from "path";
 import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
+import { suiteProjects } from "../support/suite";
 import { ControlPlane } from "../../control-plane/server";
-import { Project, apiClient, controlPlane, expectOk } from "../../scripts/harness";
+import { Project, apiClient, expectOk } from "../../scripts/harness";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,16 +77,7 @@ function hooksRunningIn(stackDir: string): number[] {
 }
 
 describe("one reconcile per stack", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
-  async function setup(stackName: string): Promise<{ cp: ControlPlane; project: Project }> {
-    const cp = await controlPlane();
-    const project = new Project(cp, stackName);
-    cleanups.push(() => cp.close(), () => project.cleanup());
-    return { cp, project };
-  }
+  const { setup, onCleanup } = suiteProjects();
   const deploy = async (project: Project, specs: Spec[]) => {
     project.synth(app(specs), envOf(specs));
     const res = await project.apply(envOf(specs));
@@ -95,7 +87,7 @@ describe("one reconcile per stack", () => {
 
   it("1. the state is the truth: a runner with stale local files rolls back what another runner rotated, with one PUT", async () => {
     const { cp, project: a } = await setup("stale");
-    cleanups.push(() => b.cleanup());
+    onCleanup(() => b.cleanup());
     const v1: Spec[] = [{ name: "stale-db", values: { PASSWORD: "pw-v1" } }, { name: "stale-cache", values: { URL: "redis://v1" } }];
     const v2: Spec[] = [{ name: "stale-db", values: { PASSWORD: "pw-v2" } }, v1[1]];
     await deploy(a, v1);
@@ -211,7 +203,7 @@ describe("one reconcile per stack", () => {
     expect(created).toBeLessThan(16);
 
     const b = freshClone(a);
-    cleanups.push(() => b.cleanup());
+    onCleanup(() => b.cleanup());
     b.synth(app(specs), envOf(specs));
     const rerun = await b.apply(envOf(specs));
     expectOk(rerun);

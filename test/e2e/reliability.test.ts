@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { TerraformStack } from "cdktf";
 import { SecretGroup, SecretValue } from "../../lib";
+import { suiteProjects } from "../support/suite";
 import { ControlPlane, startControlPlane } from "../../control-plane/server";
 import { Project, RunResult, TOKEN, apiClient, controlPlane, expectOk } from "../../scripts/harness";
 
@@ -103,16 +104,7 @@ async function applyKilledAfter(project: Project, env: NodeJS.ProcessEnv, ready:
 }
 
 describe("reliability: deploys against a misbehaving control plane", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
-  async function setup(stackName: string): Promise<{ cp: ControlPlane; project: Project }> {
-    const cp = await controlPlane();
-    const project = new Project(cp, stackName);
-    cleanups.push(() => cp.close(), () => project.cleanup());
-    return { cp, project };
-  }
+  const { setup, onCleanup } = suiteProjects();
 
   it("1. a flaky control plane: 20 groups deploy, then rotate 5 and remove 3, each with at most one re-run", async () => {
     const { cp, project } = await setup("flaky");
@@ -236,7 +228,7 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     const { port, url: host } = first;
     await first.close();
     const project = new Project(first, "down");
-    cleanups.push(() => project.cleanup());
+    onCleanup(() => project.cleanup());
     const d = desiredGroups(3, "down");
     const env = envOf(d);
     project.synth(appOf(d), env);
@@ -252,7 +244,7 @@ describe("reliability: deploys against a misbehaving control plane", () => {
 
     // Back on the same port (an empty control plane: nothing was created).
     const cp = await startControlPlane({ port, tokens: [TOKEN] });
-    cleanups.push(() => cp.close());
+    onCleanup(() => cp.close());
     expectOk(await project.apply(env));
     const ids = await expectExactly(cp, d);
     expect(sorted(stateIds(project))).toEqual(sorted(ids));
