@@ -74,18 +74,11 @@ async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Pro
       const group = await applyCollaborators(ctx, spec);
       return recordOf(spec, group, action.recorded);
     }
-    case "create": {
-      const group = await create(ctx, spec, secrets);
-      if (action.access) await applyCollaborators(ctx, spec);
-      return recordOf(spec, group);
-    }
+    case "create":
+      return createWithAccess(ctx, spec, secrets);
     case "update": {
       const recorded = action.recorded;
-      if (action.repair && !(await stillOurs(ctx, spec, recorded))) {
-        const group = await create(ctx, spec, secrets);
-        if (spec.collaborators.length > 0 || action.access) await applyCollaborators(ctx, spec);
-        return recordOf(spec, group);
-      }
+      if (action.repair && !(await stillOurs(ctx, spec, recorded))) return createWithAccess(ctx, spec, secrets);
       let group: SecretGroup;
       try {
         group = await client.updateGroup(recorded.id, secrets, name);
@@ -94,10 +87,7 @@ async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Pro
         if (!(err instanceof NotFoundError)) throw err;
         // Deleted out of band: the name is the identity, so create it again.
         ctx.say(`secret group "${name}": the group the state recorded (id ${recorded.id}) no longer exists; creating it again`);
-        group = await create(ctx, spec, secrets);
-        // A new group has none of the old one's collaborators.
-        if (spec.collaborators.length > 0) await applyCollaborators(ctx, spec);
-        return recordOf(spec, group);
+        return createWithAccess(ctx, spec, secrets);
       }
       if (action.access) await applyCollaborators(ctx, spec);
       return recordOf(spec, group);
@@ -112,6 +102,13 @@ async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Pro
       return recordOf(spec, group);
     }
   }
+}
+
+/** A new group of the code's name, then its collaborators: a new group has none, so none declared means no request. */
+async function createWithAccess(ctx: HookContext, spec: GroupSpec, secrets: Secrets): Promise<Required<Recorded>> {
+  const group = await create(ctx, spec, secrets);
+  if (spec.collaborators.length > 0) await applyCollaborators(ctx, spec);
+  return recordOf(spec, group);
 }
 
 /** One manifest PUT: the group's collaborators become exactly the code's. */

@@ -6,31 +6,16 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ConsumerApp, DEV, InstalledControlPlane, deployEnv } from "../support/consumer";
+import { DEV, deployEnv, useConsumerApp } from "../support/consumer";
 
 describe("a consumer app on cdktn 0.24 (the fork), synthesized and applied with plain terraform", () => {
-  const app = new ConsumerApp({
+  const { app, cp, send } = useConsumerApp({
     cdktf: "npm:cdktn@0.24.0",
     constructs: "10.6.0",
     typescript: DEV.typescript!,
     "@types/node": DEV["@types/node"]!,
   });
-  let cp: InstalledControlPlane;
-  const terraform = async (args: string[], dbPassword: string) => {
-    const before = (await cp.requests()).length;
-    const res = await app.exec("terraform", [...args, "-no-color"], deployEnv(cp, dbPassword), app.stackDir);
-    return { output: res.output, sent: (await cp.requests()).slice(before) };
-  };
-
-  beforeAll(async () => {
-    await app.install();
-    await app.compile();
-    cp = await InstalledControlPlane.start(app);
-  }, 600_000);
-  afterAll(async () => {
-    await cp?.stop();
-    app.cleanup();
-  });
+  const terraform = (args: string[], dbPassword: string) => send("terraform", [...args, "-no-color"], dbPassword, app.stackDir);
 
   it("runs on cdktn, and compiles with strict and exactOptionalPropertyTypes", () => {
     const cdktf = JSON.parse(fs.readFileSync(path.join(app.dir, "node_modules", "cdktf", "package.json"), "utf8"));
@@ -39,7 +24,7 @@ describe("a consumer app on cdktn 0.24 (the fork), synthesized and applied with 
   });
 
   it("synthesizes with node main.js, a stack with no absolute path of this machine", async () => {
-    await app.exec("node", ["main.js"], deployEnv(cp, "pw-1"));
+    await app.exec("node", ["main.js"], deployEnv(cp(), "pw-1"));
     const config = fs.readFileSync(path.join(app.stackDir, "cdk.tf.json"), "utf8");
     expect(config).not.toContain(app.dir);
     expect(config).not.toContain("pw-1");
@@ -48,7 +33,7 @@ describe("a consumer app on cdktn 0.24 (the fork), synthesized and applied with 
   it("applies with plain terraform: 2 groups, then a no-op, a rotation, a destroy", async () => {
     await terraform(["init", "-input=false"], "pw-1");
     expect((await terraform(["apply", "-auto-approve", "-input=false"], "pw-1")).sent).toEqual(["POST 200", "POST 200"]);
-    expect(await cp.groupNames()).toEqual(["consumer-api", "consumer-db"]);
+    expect(await cp().groupNames()).toEqual(["consumer-api", "consumer-db"]);
 
     const noop = await terraform(["apply", "-auto-approve", "-input=false"], "pw-1");
     expect(noop.output).toContain("No changes.");
@@ -57,6 +42,6 @@ describe("a consumer app on cdktn 0.24 (the fork), synthesized and applied with 
     expect((await terraform(["apply", "-auto-approve", "-input=false"], "pw-2")).sent).toEqual(["PUT 200"]);
 
     expect((await terraform(["destroy", "-auto-approve", "-input=false"], "pw-2")).sent).toEqual(["DELETE 200", "DELETE 200"]);
-    expect(await cp.groupNames()).toEqual([]);
+    expect(await cp().groupNames()).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ConsumerApp, InstalledControlPlane, deployEnv } from "./consumer";
+import { useConsumerApp } from "./consumer";
 
 /**
  * The README's user story on a given cdktf: install the tarball into a fresh
@@ -10,23 +10,8 @@ import { ConsumerApp, InstalledControlPlane, deployEnv } from "./consumer";
  */
 export function consumerLifecycle(title: string, dependencies: Record<string, string>): void {
   describe(title, () => {
-    const app = new ConsumerApp(dependencies);
-    let cp: InstalledControlPlane;
-    const cdktf = async (command: "deploy" | "destroy", dbPassword: string) => {
-      const before = (await cp.requests()).length;
-      const res = await app.exec(app.bin("cdktf"), [command, "--auto-approve"], deployEnv(cp, dbPassword));
-      return { output: res.output, sent: (await cp.requests()).slice(before) };
-    };
-
-    beforeAll(async () => {
-      await app.install();
-      await app.compile();
-      cp = await InstalledControlPlane.start(app);
-    }, 600_000);
-    afterAll(async () => {
-      await cp?.stop();
-      app.cleanup();
-    });
+    const { app, cp, send } = useConsumerApp(dependencies);
+    const cdktf = (command: "deploy" | "destroy", dbPassword: string) => send(app.bin("cdktf"), [command, "--auto-approve"], dbPassword);
 
     it("installs without @cdktf/provider-null and compiles with strict and exactOptionalPropertyTypes", () => {
       expect(fs.existsSync(path.join(app.dir, "node_modules", "@cdktf", "provider-null"))).toBe(false);
@@ -36,7 +21,7 @@ export function consumerLifecycle(title: string, dependencies: Record<string, st
     it("deploys 2 groups", async () => {
       const { sent } = await cdktf("deploy", "pw-1");
       expect(sent).toEqual(["POST 200", "POST 200"]);
-      expect(await cp.groupNames()).toEqual(["consumer-api", "consumer-db"]);
+      expect(await cp().groupNames()).toEqual(["consumer-api", "consumer-db"]);
     });
 
     it("a second deploy changes nothing and sends no request", async () => {
@@ -53,7 +38,7 @@ export function consumerLifecycle(title: string, dependencies: Record<string, st
     it("destroy deletes both groups", async () => {
       const { sent } = await cdktf("destroy", "pw-2");
       expect(sent).toEqual(["DELETE 200", "DELETE 200"]);
-      expect(await cp.groupNames()).toEqual([]);
+      expect(await cp().groupNames()).toEqual([]);
     });
 
     it("no value reached any output", () => {

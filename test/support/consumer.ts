@@ -150,3 +150,36 @@ export function deployEnv(cp: InstalledControlPlane, dbPassword: string): NodeJS
     TF_VAR_secret_groups_digest_key: "consumer-variable-digest-key-77aa",
   };
 }
+
+/**
+ * A consumer app for one describe block: installed, compiled and given its
+ * own control plane before the tests, removed after them. `send` runs a
+ * command in the app's deploy environment and returns what it printed and
+ * the requests the control plane received meanwhile.
+ */
+export function useConsumerApp(dependencies: Record<string, string>): {
+  app: ConsumerApp;
+  cp: () => InstalledControlPlane;
+  send: (cmd: string, args: string[], dbPassword: string, cwd?: string) => Promise<{ output: string; sent: string[] }>;
+} {
+  const app = new ConsumerApp(dependencies);
+  let cp: InstalledControlPlane;
+  beforeAll(async () => {
+    await app.install();
+    await app.compile();
+    cp = await InstalledControlPlane.start(app);
+  }, 600_000);
+  afterAll(async () => {
+    await cp?.stop();
+    app.cleanup();
+  });
+  return {
+    app,
+    cp: () => cp,
+    send: async (cmd, args, dbPassword, cwd) => {
+      const before = (await cp.requests()).length;
+      const res = await app.exec(cmd, args, deployEnv(cp, dbPassword), cwd);
+      return { output: res.output, sent: (await cp.requests()).slice(before) };
+    },
+  };
+}
