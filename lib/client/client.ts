@@ -208,7 +208,14 @@ export class ControlPlaneClient {
     });
   }
 
-  async createGroup(input: CreateGroupInput): Promise<SecretGroup> {
+  /**
+   * One POST. When its answer is lost (no answer, 5xx) the group may or may
+   * not exist: a group of that name found afterwards is returned only when
+   * `createdByThisRequest` proves it (see shared/ownership); otherwise (and
+   * without a proof) the create fails as a conflict. Found nothing: it is
+   * sent again.
+   */
+  async createGroup(input: CreateGroupInput, createdByThisRequest: (group: SecretGroup) => Promise<boolean> = async () => false): Promise<SecretGroup> {
     this.redactor.add(...input.secrets.map((s) => s.value));
     const call: Call<SecretGroup> = { method: "POST", path: API_ROUTES.groups, body: input, group: input.name, idempotent: false, check: oneGroup };
     for (let attempt = 1; ; attempt++) {
@@ -222,18 +229,18 @@ export class ControlPlaneClient {
       // The lost create may have been applied: look before sending it again.
       const existing = await this.findGroupByName(input.name);
       if (!existing) continue;
-      if (!sameShape(existing, input)) {
+      if (!(await createdByThisRequest(existing))) {
         throw this.scrub(
           new ConflictError(
             this.ctx(call),
             409,
             undefined,
             undefined,
-            "after a lost answer, a group of that name exists with another integration or key set: it is not ours to take",
+            "after a lost answer, a group of that name exists that this request did not create: it is not ours to take",
           ),
         );
       }
-      this.logLine(`POST ${call.path}: the lost create was applied; found the group by name`);
+      this.logLine(`POST ${call.path}: the lost create was applied; found the group by name, with this request's create markers`);
       return existing;
     }
   }
@@ -315,7 +322,7 @@ export class ControlPlaneClient {
       body: { secretGroupId, limit: PAGE_SIZE, offset, withValue: opts.withValue ?? false },
       idempotent: true,
     }));
-    this.redactor.add(...secrets.map((s) => s.value));
+    this.redactor.add(...secrets.flatMap((s) => [s.value, ...(s.secretVersions ?? []).map((v) => v.value)]));
     return secrets;
   }
 
@@ -485,13 +492,6 @@ class LostAnswer extends Error {
   ) {
     super(why);
   }
-}
-
-function sameShape(group: SecretGroup, input: CreateGroupInput): boolean {
-  if (group.integrationId !== input.integrationId) return false;
-  const have = (group.associatedSecrets ?? []).map((s) => s.name).sort();
-  const want = input.secrets.map((s) => s.key).sort();
-  return have.length === want.length && have.every((k, i) => k === want[i]);
 }
 
 /** Node's bundled roots, NODE_EXTRA_CA_CERTS (a `ca` option replaces both) and `ca`. */

@@ -16,7 +16,7 @@ import {
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_DIGEST_KEY_LENGTH, RECORDED_OUTPUT, doneFile, recordFile } from "../shared/contract";
+import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_DIGEST_KEY_LENGTH, OWNER_OUTPUT, RECORDED_OUTPUT, doneFile, recordFile } from "../shared/contract";
 import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_SPEC_BUDGET_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
 import { secretFqn } from "../shared/api";
 import { hookBundlePath } from "./bundle";
@@ -24,6 +24,8 @@ import { HookKind, HookResource, Provisioner } from "./hook-resource";
 import { escapeTemplate } from "./terraform-text";
 
 const RUNTIME_ID = "SecretGroupRuntime";
+const TOKEN_RESOURCE_ID = "secret_groups_token";
+const TOKEN_LOCAL = "secret_groups_token";
 /** Scratch files of one apply, in the stack folder (where local-exec runs). */
 const SCRATCH = ".secret-groups";
 const STATE_SOURCE_ID = "secret_groups_state";
@@ -76,7 +78,7 @@ export class StackRuntime extends Construct {
   private readonly names = new Map<string, string>();
   private readonly reaper: HookResource;
   private stateSource?: TerraformRemoteState;
-  private readonly anchor: HookResource;
+  private readonly tokenResource: HookResource;
 
   private constructor(stack: TerraformStack, id: string, kind: HookKind) {
     super(stack, id);
@@ -90,11 +92,14 @@ export class StackRuntime extends Construct {
     });
     this.stackDir = path.join(App.of(stack).outdir, "stacks", stack.node.id);
 
-    // Created with the stack's first apply in a workspace and never changed:
-    // until it exists the state may not exist either (a new workspace), and
-    // reading it waits for apply, after the anchor made it exist.
-    this.anchor = new HookResource(this, "anchor", kind, { replaceOn: {} });
-    this.anchor.setLogicalId("secret_groups_anchor");
+    // Created with the stack's first apply in a workspace and never changed
+    // (docs/architecture.md, "token"): it holds the state's owner token, and
+    // until it exists the state may not exist either (a new workspace), so
+    // reading the state waits for apply, after this made it exist.
+    this.tokenResource = new HookResource(this, "token", kind, { replaceOn: {}, keep: { token: "${uuid()}" }, freezeKept: true });
+    this.tokenResource.setLogicalId(TOKEN_RESOURCE_ID);
+    const emptied = emptiedStateCheck(stack);
+    if (emptied) this.tokenResource.resource.addOverride("lifecycle.precondition", [emptied]);
 
     // What the state recorded and the code no longer has: deleted by the
     // reaper, after every runner succeeded (create before delete).
@@ -133,6 +138,37 @@ export class StackRuntime extends Construct {
     });
     output.overrideLogicalId(RECORDED_OUTPUT);
     output.addOverride("depends_on", [reapResume.address]);
+
+    // Whose state this is, carried from apply to apply: the token set once
+    // (by the first apply, or by `secret-groups init-state` on a remote
+    // backend) and never changed, so that every machine proves the same groups.
+    const token = new TerraformLocal(this, "token-value", Lazy.stringValue({ produce: () => `\${try(${this.recorded(OWNER_OUTPUT)}.token, ${this.tokenResource.kept("token")})}` }));
+    token.overrideLogicalId(TOKEN_LOCAL);
+    const owner = new TerraformOutput(this, "owner", {
+      value: { stack: stack.node.id, workspace: "${terraform.workspace}", token: `\${local.${TOKEN_LOCAL}}` },
+      sensitive: true,
+      description: "Whose state this is: the stack, the workspace, and the token that keys the create markers of its groups (secret)",
+    });
+    owner.overrideLogicalId(OWNER_OUTPUT);
+  }
+
+  /** The owner token of this state, for the hook (nonsensitive: Terraform would hide the hook's output). */
+  tokenExpression(): string {
+    return `\${nonsensitive(local.${TOKEN_LOCAL})}`;
+  }
+
+  /**
+   * Fails the plan, before any request, when the state read back belongs to
+   * another stack or workspace: two stacks on one state would delete each
+   * other's groups as "removed from the code".
+   */
+  ownerCheck(): { condition: string; error_message: string } {
+    const owner = this.recorded(OWNER_OUTPUT);
+    const stackName = this.stack.node.id;
+    return {
+      condition: `\${try(${owner}.stack, "${stackName}") == "${stackName}" && try(${owner}.workspace, terraform.workspace) == terraform.workspace}`,
+      error_message: `This state belongs to stack "\${try(${owner}.stack, "")}" (workspace "\${try(${owner}.workspace, "")}"), not to stack "${stackName}" (workspace "\${terraform.workspace}"): each stack needs a state of its own, or deploying one deletes the other's secret groups. Give this stack's backend its own state (pg: its own schemaName; s3: its own key; local: its own path); nothing was sent.`,
+    };
   }
 
   /** The variable that keys the digests of Terraform variables' values, declared once the stack has one; an expression. */
@@ -196,9 +232,9 @@ export class StackRuntime extends Construct {
     return recordPath;
   }
 
-  /** {name: Recorded} as the last apply left it, an expression read at plan time. */
-  recorded(): string {
-    return `data.terraform_remote_state.${this.ensureStateSource()}.outputs.${RECORDED_OUTPUT}`;
+  /** An output as the last apply left it ({name: Recorded} by default), an expression read at plan time. */
+  recorded(output: string = RECORDED_OUTPUT): string {
+    return `data.terraform_remote_state.${this.ensureStateSource()}.outputs.${output}`;
   }
 
   /** Every desired group name of the stack, as a Terraform list expression. */
@@ -217,7 +253,7 @@ export class StackRuntime extends Construct {
 
   /**
    * The stack's own state, read through its backend at plan time (at apply
-   * time in a workspace's first apply, once the anchor made the state exist):
+   * time in a workspace's first apply, once the token resource made the state exist):
    * created at synth, once the backend is known. A local state file that does
    * not exist yet is created empty, as Terraform would, so that the default
    * workspace reads it at plan time from the first apply on.
@@ -228,7 +264,7 @@ export class StackRuntime extends Construct {
       this.stateSource = backend.getRemoteStateDataSource(this, "state", this.stack.node.id);
       this.stateSource.overrideLogicalId(STATE_SOURCE_ID);
       this.stateSource.addOverride("defaults", { [RECORDED_OUTPUT]: {} });
-      this.stateSource.addOverride("depends_on", [this.anchor.address]);
+      this.stateSource.addOverride("depends_on", [this.tokenResource.address]);
       if (backend instanceof LocalBackend) ensureLocalState(this.stackDir, backend);
     }
     return STATE_SOURCE_ID;
@@ -280,7 +316,7 @@ class Runner {
       provisioners: () => steps(doneFile(SCRATCH, "${self.id}"), "${self.id}", ""),
     });
     runner.setLogicalId(`secret_groups_runner_${index}`);
-    runner.resource.addOverride("lifecycle.precondition", Lazy.anyValue({ produce: () => this.sizeChecks() }));
+    runner.resource.addOverride("lifecycle.precondition", Lazy.anyValue({ produce: () => [runtime.ownerCheck(), ...this.sizeChecks()] }));
 
     // A runner saved as done by a killed apply is finished here: its scratch
     // file says whether it completed in this apply; if not, reconcile again.
@@ -380,6 +416,7 @@ class Runner {
     env[HOOK_ENV.recorded] = `\${jsonencode({ for k in setintersection(keys(${recorded}), ${names}) : k => ${recorded}[k] })}`;
     env[HOOK_ENV.removing] = `\${jsonencode(keys(jsondecode(local.secret_groups_doomed)))}`;
     env[HOOK_ENV.record] = this.runtime.recordPath(this.index);
+    env[HOOK_ENV.owner] = this.runtime.tokenExpression();
     return env;
   }
 
@@ -387,9 +424,9 @@ class Runner {
    * The sizes synth could not see: every Terraform variable's value checked
    * at plan, so that a deploy never fails with "argument list too long".
    */
-  private sizeChecks(): { condition: string; error_message: string }[] | undefined {
+  private sizeChecks(): { condition: string; error_message: string }[] {
     const sized = this.members.flatMap((m) => m.values.filter((v) => !v.ephemeral && v.bytes === undefined).map((v) => v.expression.slice(2, -1)));
-    if (sized.length === 0) return undefined;
+    if (sized.length === 0) return [];
     const literalBytes = this.members.reduce((n, m) => n + m.values.reduce((k, v) => k + (v.bytes ?? 0), 0), 0);
     const bytes = (e: string) => `floor(length(base64encode(${e})) * 3 / 4)`;
     const groups = this.members.map((m) => `"${m.spec.name}"`).join(", ");
@@ -419,4 +456,24 @@ function ensureLocalState(stackDir: string, backend: LocalBackend): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const empty = { version: 4, terraform_version: "1.4.0", serial: 0, lineage: crypto.randomUUID(), outputs: {}, resources: [] };
   fs.writeFileSync(file, `${JSON.stringify(empty, null, 2)}\n`, { flag: "wx" });
+}
+
+/**
+ * A plan-time check that the local backend's state was not emptied: a
+ * `terraform` killed while writing it leaves a 0-byte file beside the
+ * `.backup` of the state before. Terraform reads that as "no state", and a
+ * deploy would start over as a new stack and overwrite the backup; this
+ * fails the plan first, naming the backup. (A new stack has no backup; the
+ * local backend itself creates the empty file when it first locks it.)
+ */
+function emptiedStateCheck(stack: TerraformStack): { condition: string; error_message: string } | undefined {
+  const backend = stack.ensureBackendExists();
+  if (!(backend instanceof LocalBackend)) return undefined;
+  const config = (backend.toTerraform() as { terraform?: { backend?: { local?: { path?: string } } } }).terraform?.backend?.local;
+  const file = escapeTemplate(config?.path ?? "terraform.tfstate");
+  const backup = `${file}.backup`;
+  return {
+    condition: `\${terraform.workspace != "default" ? true : (fileexists("${backup}") ? (fileexists("${file}") ? length(file("${file}")) > 0 : true) : true)}`,
+    error_message: `The state file ${file} is empty, and ${backup} holds the state before it: a terraform killed while writing the state empties the file. Restore it (cp ${backup} ${file}) and deploy again. Nothing was sent; deploying on the empty state would take this stack for a new one.`,
+  };
 }

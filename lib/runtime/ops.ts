@@ -11,7 +11,9 @@ import type { ControlPlaneClient } from "../client/client";
 import { ConflictError, NotFoundError } from "../client/errors";
 import { Redactor } from "../client/redact";
 import type { SecretGroup } from "../client/types";
-import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, Recorded, recordFile } from "../shared/contract";
+import { groupNameOfFqn } from "../shared/api";
+import { Decision, Provenance, createMarker, decideExisting, provenance } from "../shared/ownership";
+import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, Recorded, parseVersions, recordFile } from "../shared/contract";
 import { secretValueProblems } from "../shared/rules";
 import { plural } from "../shared/text";
 import { Action, planReconcile, recordOf } from "./plan";
@@ -50,20 +52,28 @@ async function reconcile(ctx: HookContext): Promise<void> {
   const actions = planReconcile(specs, recorded, repair);
   // Settings are checked once, before any request, not once per group.
   if (actions.some((a) => a.kind !== "keep")) ctx.client();
+  const creates = actions.filter((a) => a.kind === "create").map((a) => a.spec);
+  const token = creates.length ? ownerToken(ctx.env) : "";
+  // Groups of the names to create that exist already: each is finished,
+  // adopted or refused before anything is written, so a collision changes nothing.
+  const waiting = removing.length
+    ? ` The groups removed from the code (${removing.map((n) => `"${n}"`).join(", ")}) are deleted only once every group exists: they are untouched.`
+    : "";
+  const claims = await claimExisting(ctx, creates, token).catch((err: unknown) => {
+    if (err instanceof HookError || creates.length === 1) throw new HookError(describeFailure(err, creates[0].name) + waiting);
+    const names = creates.map((s) => `"${s.name}"`);
+    const listed = names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+    throw new HookError(`secret groups ${listed}: looking up whether they exist before creating them: ${err instanceof Error ? err.message : String(err)}${waiting}`);
+  });
   const results: Record<string, Required<Recorded>> = {};
   const failures = await forEachLimited(actions, concurrency(ctx.env), async (action) => {
-    results[action.spec.name] = await carryOut(ctx, action, values.get(action.spec.name)!);
+    results[action.spec.name] = await carryOut(ctx, action, values.get(action.spec.name)!, claims.get(action.spec.name), token);
   });
-  if (failures.length) {
-    const waiting = removing.length
-      ? ` The groups removed from the code (${removing.map((n) => `"${n}"`).join(", ")}) are deleted only once every group exists: they are untouched.`
-      : "";
-    throw new HookError(failures.map((f) => describeFailure(f.error, f.item.spec.name)).join("\n") + waiting);
-  }
+  if (failures.length) throw new HookError(failures.map((f) => describeFailure(f.error, f.item.spec.name)).join("\n") + waiting);
   writeResult(ctx.env, results);
 }
 
-async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Promise<Required<Recorded>> {
+async function carryOut(ctx: HookContext, action: Action, secrets: Secrets, claim: Claim | undefined, token: string): Promise<Required<Recorded>> {
   const { spec } = action;
   const client = ctx.client();
   const name = spec.name;
@@ -75,19 +85,19 @@ async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Pro
       return recordOf(spec, group, action.recorded);
     }
     case "create":
-      return createWithAccess(ctx, spec, secrets);
+      return createWithAccess(ctx, spec, secrets, token, claim);
     case "update": {
       const recorded = action.recorded;
-      if (action.repair && !(await stillOurs(ctx, spec, recorded))) return createWithAccess(ctx, spec, secrets);
+      if (action.repair && !(await stillOurs(ctx, spec, recorded))) return createWithAccess(ctx, spec, secrets, ownerToken(ctx.env));
       let group: SecretGroup;
       try {
         group = await client.updateGroup(recorded.id, secrets, name);
-        ctx.say(`secret group "${name}": ${action.repair ? "repaired: set" : "updated"} ${plural(secrets.length, "secret")} in place (id ${group.id})`);
+        ctx.say(`secret group "${name}": ${action.repair ? "repaired: set" : "updated"} ${changedSecrets(action.recorded, group, secrets.length)} in place (id ${group.id})`);
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
         // Deleted out of band: the name is the identity, so create it again.
         ctx.say(`secret group "${name}": the group the state recorded (id ${recorded.id}) no longer exists; creating it again`);
-        return createWithAccess(ctx, spec, secrets);
+        return createWithAccess(ctx, spec, secrets, ownerToken(ctx.env));
       }
       if (action.access) await applyCollaborators(ctx, spec);
       return recordOf(spec, group);
@@ -105,8 +115,8 @@ async function carryOut(ctx: HookContext, action: Action, secrets: Secrets): Pro
 }
 
 /** A new group of the code's name, then its collaborators: a new group has none, so none declared means no request. */
-async function createWithAccess(ctx: HookContext, spec: GroupSpec, secrets: Secrets): Promise<Required<Recorded>> {
-  const group = await create(ctx, spec, secrets);
+async function createWithAccess(ctx: HookContext, spec: GroupSpec, secrets: Secrets, token: string, claim?: Claim): Promise<Required<Recorded>> {
+  const group = await create(ctx, spec, secrets, token, claim);
   if (spec.collaborators.length > 0) await applyCollaborators(ctx, spec);
   return recordOf(spec, group);
 }
@@ -137,51 +147,111 @@ async function stillOurs(ctx: HookContext, spec: GroupSpec, recorded: Recorded):
   }
 }
 
-/** How recent a group must be to be taken as one an interrupted deploy created (a re-run follows its failure). */
-const RECOGNITION_WINDOW_MS = 60 * 60 * 1000;
-
-/**
- * One POST. A name that is taken is ours only with adoptExisting, or when the
- * group there is exactly the one an interrupted deploy of this stack created:
- * created within the hour, same integration, same keys, every value the one
- * this deploy sends, none rotated since. Anything else belongs to someone
- * else and is refused. (An interrupted deploy's creates may never reach the
- * state: a remote backend saves it at most every 20 s during an apply.)
- */
-async function create(ctx: HookContext, spec: GroupSpec, secrets: Secrets): Promise<SecretGroup> {
-  const client = ctx.client();
-  const name = spec.name;
-  try {
-    const group = await client.createGroup({ name, integrationId: spec.integrationId, secrets });
-    ctx.say(`secret group "${name}": created (id ${group.id})`);
-    return group;
-  } catch (err) {
-    if (!(err instanceof ConflictError) || err.method !== "POST") throw err;
-    const existing = await client.findGroupByName(name);
-    if (!existing) throw err;
-    if (spec.adopt) {
-      const group = await client.updateGroup(existing.id, secrets, name);
-      ctx.say(`secret group "${name}": adopted the existing group (id ${group.id}) and set its ${plural(secrets.length, "secret")}`);
-      return group;
-    }
-    if (await createdByUs(client, existing, spec, secrets)) {
-      ctx.say(`secret group "${name}": found the group an interrupted deploy of this stack created (id ${existing.id}); it already holds the desired values`);
-      return existing;
-    }
-    throw new HookError(
-      `secret group "${name}": a group of that name already exists on the control plane (id ${existing.id}) and this stack does not manage it; set adoptExisting: true to take it over, or choose another name`,
-    );
-  }
+/** An existing group of a name to create that this stack may write to: it created it, or adoptExisting takes it. */
+interface Claim {
+  decision: Exclude<Decision, "refuse">;
+  group: SecretGroup;
 }
 
-async function createdByUs(client: ControlPlaneClient, group: SecretGroup, spec: GroupSpec, secrets: Secrets): Promise<boolean> {
-  if (group.integrationId !== spec.integrationId) return false;
-  const created = Date.parse(group.createdAt);
-  if (!(created >= Date.now() - RECOGNITION_WINDOW_MS)) return false;
-  const held = await client.listSecrets(group.id, { withValue: true });
-  if (held.length !== secrets.length) return false;
-  const want = new Map(secrets.map((s) => [s.key, s.value]));
-  return held.every((s) => want.get(s.name) === s.value && (s.secretVersions ?? []).every((v) => v.version === 1));
+/**
+ * Looks up the names to create (one list request per 1000 groups), and
+ * decides for each that exists: finished when its create markers prove this
+ * stack created it, adopted with adoptExisting, else refused. Refusals fail
+ * the run here, before any write.
+ */
+async function claimExisting(ctx: HookContext, creates: readonly GroupSpec[], token: string): Promise<Map<string, Claim>> {
+  const claims = new Map<string, Claim>();
+  if (creates.length === 0) return claims;
+  const wanted = new Set(creates.map((s) => s.name));
+  const existing = new Map<string, SecretGroup>();
+  // One look-up for all of them: a name search per group would double a first deploy's requests.
+  for (const group of await ctx.client().listGroups()) {
+    const name = group.name ?? groupNameOfFqn(group.fqn);
+    if (name !== undefined && wanted.has(name)) existing.set(name, group);
+  }
+  const refusals: string[] = [];
+  await forEachLimited(
+    creates.filter((s) => existing.has(s.name)),
+    concurrency(ctx.env),
+    async (spec) => {
+      const group = existing.get(spec.name)!;
+      const origin = await originOf(ctx, group, token, spec.name);
+      const decision = decideExisting(spec.adopt, origin);
+      if (decision === "refuse") refusals.push(refusal(spec.name, group.id, origin));
+      else claims.set(spec.name, { decision, group });
+    },
+  ).then((failures) => {
+    if (failures.length) throw new HookError(failures.map((f) => describeFailure(f.error, f.item.name)).join("\n"));
+  });
+  if (refusals.length) throw new HookError(`${refusals.sort().join("\n")}\nNothing was changed on the control plane.`);
+  return claims;
+}
+
+/** Who created a group, from its secrets' values and versions (read, compared with the markers, never printed). */
+async function originOf(ctx: HookContext, group: SecretGroup, token: string, name: string): Promise<Provenance> {
+  return provenance(await ctx.client().listSecrets(group.id, { withValue: true }), token, name);
+}
+
+function refusal(name: string, id: string, origin: Provenance): string {
+  if (origin === "another-stack") {
+    return (
+      `secret group "${name}": a group of that name exists (id ${id}), created by a cdktf-secret-groups stack under another state: another stack, another workspace, or this stack before its state was lost. ` +
+      `If this stack's state was lost or emptied, restore it (local backend: the state file's .backup; remote backend: its earlier versions) and deploy again; ` +
+      `if another stack or workspace owns it, give this group a name of its own per environment (see "Environments and workspaces" in the README); adoptExisting: true takes it over`
+    );
+  }
+  return `secret group "${name}": a group of that name already exists on the control plane (id ${id}) and this stack did not create it; set adoptExisting: true to take it over, or choose another name`;
+}
+
+/**
+ * Creates the group with a create marker as each secret's value, then sets
+ * the real values: the markers stay in the first versions, the proof that
+ * this stack created it should the answer or the apply be lost. A group
+ * claimed before (finished, adopted) only has its values set.
+ */
+async function create(ctx: HookContext, spec: GroupSpec, secrets: Secrets, token: string, claim?: Claim): Promise<SecretGroup> {
+  const client = ctx.client();
+  const name = spec.name;
+  let decision: Decision | "create" = claim?.decision ?? "create";
+  let id = claim?.group.id;
+  if (!id) {
+    const markers = secrets.map((s) => ({ key: s.key, value: createMarker(token, name, s.key) }));
+    const provedBy = async (group: SecretGroup) => (await originOf(ctx, group, token, name)) === "this-stack";
+    try {
+      id = (await client.createGroup({ name, integrationId: spec.integrationId, secrets: markers }, provedBy)).id;
+    } catch (err) {
+      if (!(err instanceof ConflictError) || err.method !== "POST") throw err;
+      // Created since the look-up: by someone else, or by this stack's own earlier attempt.
+      const existing = await client.findGroupByName(name);
+      if (!existing) throw err;
+      const origin = await originOf(ctx, existing, token, name);
+      decision = decideExisting(spec.adopt, origin);
+      if (decision === "refuse") throw new HookError(refusal(name, existing.id, origin));
+      id = existing.id;
+    }
+  }
+  const group = await client.updateGroup(id, secrets, name);
+  const set = plural(secrets.length, "secret");
+  if (decision === "adopt") ctx.say(`secret group "${name}": adopted the existing group (id ${group.id}) and set its ${set}`);
+  else if (decision === "finish") ctx.say(`secret group "${name}": finished the group an interrupted run of this stack created (id ${group.id}; its create markers prove it) and set its ${set}`);
+  else ctx.say(`secret group "${name}": created (id ${group.id}) with ${set}`);
+  return group;
+}
+
+/** How many secrets a PUT changed: those whose version moved, when both the record and the answer say. */
+function changedSecrets(recorded: Recorded, group: SecretGroup, sent: number): string {
+  const before = parseVersions(recorded.versions);
+  const after = group.associatedSecrets?.map((s) => ({ key: s.name, version: Math.max(0, ...(s.secretVersions ?? []).map((v) => v.version)) }));
+  if (!before || !after || after.some((a) => a.version === 0)) return plural(sent, "secret");
+  const changed = after.filter((a) => before.get(a.key) !== a.version).length;
+  return `${changed} of ${plural(sent, "secret")}`;
+}
+
+/** The owner token the construct passes (shared/ownership). */
+function ownerToken(env: Env): string {
+  const token = env[HOOK_ENV.owner];
+  if (!token) throw new HookError(`hook input ${HOOK_ENV.owner} is missing; the synthesized stack is damaged or older than this hook, run cdktf synth again`);
+  return token;
 }
 
 /** Deletes the groups the state recorded and the code no longer has, once every create succeeded. */

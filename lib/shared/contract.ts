@@ -79,6 +79,11 @@ export const HOOK_ENV = {
    * environment of the apply it runs): a group changed or deleted by hand.
    */
   repair: "TFYSG_REPAIR",
+  /**
+   * reconcile: the owner token of this stack's state, which keys the create
+   * markers that prove a group was created by this stack (shared/ownership).
+   */
+  owner: "TFYSG_OWNER",
 } as const;
 
 /** Where the runtime finds one secret's value at deploy time. */
@@ -154,6 +159,22 @@ export const RECORDED_FIELDS = ["id", "fqn", "integrationId", "fingerprint", "re
 
 /** Name of the stack output that holds {name: Recorded}. */
 export const RECORDED_OUTPUT = "secret_groups";
+
+/**
+ * Name of the stack output that says whose state this is: written by every
+ * apply, read back by the next one, so that a deploy of another stack (or
+ * another workspace) on this state fails before any request.
+ */
+export const OWNER_OUTPUT = "secret_groups_owner";
+
+/** What the output `secret_groups_owner` holds. */
+export interface Owner {
+  /** The stack's name (its folder under cdktf.out/stacks). */
+  stack: string;
+  workspace: string;
+  /** A random secret, set once per state and carried by every apply: keys the create markers. */
+  token: string;
+}
 
 /**
  * The file one runner writes for its holder to read back (a

@@ -153,8 +153,8 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     const rerun = await project.apply(env);
     expectOk(rerun);
     expect(fs.existsSync(lockFiles[0])).toBe(false);
-    // Groups the killed runner created are recognised, not created twice.
-    expect(rerun.output).toContain("found the group an interrupted deploy of this stack created");
+    // Groups the killed runner created are proven by their create markers, not created twice.
+    expect(rerun.output).toContain("finished the group an interrupted run of this stack created");
 
     const ids = await expectExactly(cp, d);
     expect(sorted(stateIds(project))).toEqual(sorted(ids));
@@ -162,24 +162,85 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     expect(output).not.toContain("Apply complete");
   });
 
-  it("2b. a deploy whose state was never saved: the re-run recognises the groups it created by their content", async () => {
-    const { cp, project } = await setup("unsaved");
-    const d = desiredGroups(3, "unsaved");
-    const env = envOf(d);
-    project.synth(appOf(d), env);
-    expectOk(await project.apply(env));
+  it("2b. the state restored to an older copy: the re-run proves the groups created since by their create markers, and sends what changed", async () => {
+    const { cp, project } = await setup("restored");
+    const first = desiredGroups(1, "restored");
+    project.synth(appOf(first), envOf(first));
+    expectOk(await project.apply(envOf(first)));
+    const older = fs.readFileSync(project.stateFile);
+
+    // Two groups added and the first one's password rotated, then the state put back as it was before.
+    const d = desiredGroups(3, "restored");
+    d["restored-00"].PASSWORD = "password-of-restored-00-v2";
+    project.synth(appOf(d), envOf(d));
+    expectOk(await project.apply(envOf(d)));
     const ids = await expectExactly(cp, d);
-    // The hooks ran; the state never heard of them (a kill before terraform
-    // wrote it, or a remote backend that saves at most every 20 s).
+    fs.writeFileSync(project.stateFile, older);
+
+    const mark = cp.requests().length;
+    const res = await project.apply(envOf(d));
+    expectOk(res);
+    expect(res.output).toContain('secret group "restored-01": finished the group an interrupted run of this stack created');
+    expect(res.output).toContain('secret group "restored-02": finished the group an interrupted run of this stack created');
+    expect(res.output).not.toContain("did not create it");
+    // Nothing created twice, nothing deleted: the same groups, ids and values.
+    expect(cp.requests().slice(mark).filter((r) => r.method === "POST" && r.path === "/api/svc/v1/secret-groups")).toEqual([]);
+    expect(cp.requests().slice(mark).filter((r) => r.method === "DELETE")).toEqual([]);
+    expect(sorted(await expectExactly(cp, d))).toEqual(sorted(ids));
+    expect(sorted(stateIds(project))).toEqual(sorted(ids));
+    expect((await project.plan(envOf(d))).code).toBe(0);
+  });
+
+  it("2e. a state deleted with its backup: the re-run writes nothing and says the state looks lost", async () => {
+    const { cp, project } = await setup("lost");
+    const d = desiredGroups(2, "lost");
+    project.synth(appOf(d), envOf(d));
+    expectOk(await project.apply(envOf(d)));
+    const before = await expectExactly(cp, d);
     fs.rmSync(project.stateFile);
     fs.rmSync(`${project.stateFile}.backup`, { force: true });
 
-    project.synth(appOf(d), env);
-    const res = await project.apply(env);
-    expectOk(res);
-    expect(res.output).not.toContain("does not manage it");
-    expect(sorted(await expectExactly(cp, d))).toEqual(sorted(ids));
-    expect(sorted(stateIds(project))).toEqual(sorted(ids));
+    const mark = cp.requests().length;
+    const res = await project.apply(envOf(d));
+    expect(res.code).not.toBe(0);
+    const said = res.output.replace(/\s+/g, " ");
+    for (const name of Object.keys(d)) {
+      expect(said).toContain(`secret group "${name}": a group of that name exists (id ${before.get(name)}), created by a cdktf-secret-groups stack under another state`);
+    }
+    expect(said).toContain("If this stack's state was lost or emptied, restore it");
+    expect(said).toContain("Nothing was changed on the control plane.");
+    // Only reads: the look-up, and each group's secrets for its markers.
+    expect(cp.requests().slice(mark).filter((r) => r.method !== "GET" && !(r.method === "POST" && r.path === "/api/svc/v1/secrets"))).toEqual([]);
+    expect(sorted(await expectExactly(cp, d))).toEqual(sorted(before));
+  });
+
+  it("2f. a local state emptied by a kill (0 bytes beside its .backup): the plan fails naming the backup, and restoring it converges", async () => {
+    const { cp, project } = await setup("emptied");
+    const d = desiredGroups(2, "emptied");
+    project.synth(appOf(d), envOf(d));
+    expectOk(await project.apply(envOf(d)));
+    // A second apply, so that the .backup holds a state (the local backend writes it before each new state).
+    const next = structuredClone(d);
+    next["emptied-01"].URL = "url-of-emptied-01-v2";
+    project.synth(appOf(next), envOf(next));
+    expectOk(await project.apply(envOf(next)));
+    const ids = await expectExactly(cp, next);
+    const backup = fs.readFileSync(`${project.stateFile}.backup`);
+    fs.writeFileSync(project.stateFile, "");
+
+    const mark = cp.requests().length;
+    const res = await project.apply(envOf(next));
+    expect(res.code).not.toBe(0);
+    const said = res.output.replace(/\s+/g, " ");
+    expect(said).toContain(`${path.basename(project.stateFile)} is empty, and `);
+    expect(said).toContain(`${path.basename(project.stateFile)}.backup holds the state before it`);
+    expect(cp.requests().slice(mark)).toEqual([]);
+    // The backup is untouched, and restoring it converges: the one change since is sent again.
+    expect(fs.readFileSync(`${project.stateFile}.backup`)).toEqual(backup);
+    fs.copyFileSync(`${project.stateFile}.backup`, project.stateFile);
+    expectOk(await project.apply(envOf(next)));
+    expect(sorted(await expectExactly(cp, next))).toEqual(sorted(ids));
+    expect((await project.plan(envOf(next))).code).toBe(0);
   });
 
   it("2c. a foreign group of the same name is refused on every re-run and left untouched", async () => {
@@ -191,7 +252,7 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     for (let i = 0; i < 2; i++) {
       const res = await project.apply(env);
       expect(res.code).not.toBe(0);
-      expect(res.output).toContain(`a group of that name already exists on the control plane (id ${foreign.id}) and this stack does not manage it`);
+      expect(res.output).toContain(`a group of that name already exists on the control plane (id ${foreign.id}) and this stack did not create it`);
     }
     const secrets = await apiClient(cp).listSecrets(foreign.id, { withValue: true });
     expect(secrets.map((s) => [s.name, s.value])).toEqual([["THEIRS", "their-value"]]);
@@ -234,13 +295,12 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     project.synth(appOf(d), env);
 
     const failed = await project.apply(env);
-    // It ends on its own, after the client's attempt budget (6 by default), for every group.
+    // It ends on its own, after the client's attempt budget (6 by default):
+    // the first request, the look-up of the names to create, names them all.
     expect(failed.code).toBe(1);
-    for (const name of Object.keys(d)) {
-      expect(failed.output).toContain(
-        `secret group "${name}": control plane at ${host} did not answer POST /api/svc/v1/secret-groups (connection refused) after 6 attempts; check TFY_HOST`,
-      );
-    }
+    expect(failed.output.replace(/\s+/g, " ")).toContain(
+      `secret groups "down-00", "down-01", "down-02": looking up whether they exist before creating them: control plane at ${host} did not answer GET /api/svc/v1/secret-groups (connection refused) after 6 attempts; check TFY_HOST`,
+    );
 
     // Back on the same port (an empty control plane: nothing was created).
     const cp = await startControlPlane({ port, tokens: [TOKEN] });
@@ -264,9 +324,9 @@ describe("reliability: deploys against a misbehaving control plane", () => {
 
     const wrong = await project.apply({ ...env, TFY_API_KEY: "wrong-token-8e1f" });
     expect(wrong.code).not.toBe(0);
-    expect(wrong.output).toMatch(/secret group "creds-0[01]": control plane answered 401 Unauthorized .*; check TFY_API_KEY/);
-    // One request per hook run (two groups), no retry.
-    expect(cp.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 401", "POST 401"]);
+    expect(wrong.output.replace(/\s+/g, " ")).toMatch(/secret groups "creds-00", "creds-01": looking up whether they exist before creating them: control plane answered 401 Unauthorized .*; check TFY_API_KEY/);
+    // One request for the runner (the look-up), no retry.
+    expect(cp.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["GET 401"]);
 
     const mark = cp.requests().length;
     const plain = await project.apply({ ...env, TFY_HOST: "http://example.com" });
@@ -288,7 +348,10 @@ describe("reliability: deploys against a misbehaving control plane", () => {
     const env = envOf(d);
     project.synth(appOf(d), env);
     expectOk(await project.apply(env, extra));
-    expect(cp.requests().map((r) => `${r.method} ${r.status}`)).toEqual(Array(50).fill("POST 200"));
+    // One look-up of the names, then per group one POST (with create markers) and one PUT (its values).
+    const requests = cp.requests();
+    expect(requests[0]).toMatchObject({ method: "GET", status: 200 });
+    expect(requests.slice(1).map((r) => `${r.method} ${r.status}`).sort()).toEqual([...Array(50).fill("POST 200"), ...Array(50).fill("PUT 200")]);
     const ids = await expectExactly(cp, d);
     const inState = stateIds(project);
     expect(inState.size).toBe(50);

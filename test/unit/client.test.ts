@@ -132,11 +132,28 @@ describe("retry policy", () => {
     }
   });
 
-  it("a create whose answer was lost is looked up by name, not re-sent", async () => {
+  it("a create whose answer was lost is looked up by name, not re-sent, and the group found is returned when the proof says this request created it", async () => {
     const s = await scripted(["drop", { status: 200, body: { data: [group("g")], pagination: { total: 1 } } }]);
     try {
-      const g = await client(s.url).createGroup({ name: "g", integrationId: "int", secrets: [{ key: "A", value: SECRET }] });
+      const asked: string[] = [];
+      const proof = async (found: { id: string }) => (asked.push(found.id), true);
+      const g = await client(s.url).createGroup({ name: "g", integrationId: "int", secrets: [{ key: "A", value: SECRET }] }, proof);
       expect(g.id).toBe("id-g");
+      expect(asked).toEqual(["id-g"]);
+      expect(s.seen.map((r) => r.method)).toEqual(["POST", "GET"]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a lost create that finds a group of its name and shape, without proof, does not take it", async () => {
+    const s = await scripted(["drop", { status: 200, body: { data: [group("g")], pagination: { total: 1 } } }]);
+    try {
+      const err = await client(s.url)
+        .createGroup({ name: "g", integrationId: "int", secrets: [{ key: "A", value: SECRET }] })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect(err.message).toContain("a group of that name exists that this request did not create: it is not ours to take");
       expect(s.seen.map((r) => r.method)).toEqual(["POST", "GET"]);
     } finally {
       await s.close();

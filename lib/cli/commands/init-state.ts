@@ -9,15 +9,20 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { OWNER_OUTPUT, Owner } from "../../shared/contract";
 import type { Command } from "../command";
 import { hasConfig, stackDirs, terraformIn } from "../stacks";
 
 const HELP = `Usage: secret-groups init-state [--stack NAME | --dir PATH]
 
-Creates an empty Terraform state in the stack's backend when it holds none
-yet, so that the stack's first deploy can read it. Safe to run again: a
-backend that holds a state is left as it is. Run it once per stack (and per
-workspace: TF_WORKSPACE) on a remote backend; the local backend needs nothing.
+Creates the Terraform state of a stack in its backend when the backend holds
+none yet, so that the stack's first deploy can read it: empty but for whose
+state it is (the stack, the workspace, and a random owner token that proves
+which groups the stack created). Safe to run again: a backend that holds this
+stack's state is left as it is; one that holds another stack's state is an
+error, since two stacks on one state delete each other's groups. Run it once
+per stack (and per workspace: TF_WORKSPACE) on a remote backend; the local
+backend needs nothing.
 
 Options:
   --stack NAME  the synthesized stack cdktf.out/stacks/NAME (run cdktf synth first)
@@ -41,31 +46,65 @@ export const initState: Command = {
     if (initialized && initialized.status !== 0) return fail("terraform init", initialized);
     const pulled = terraform("state", "pull");
     if (pulled.status !== 0) return fail("terraform state pull", pulled);
-    if (storedState(pulled.stdout)) {
-      console.log(`secret-groups init-state: the backend already holds a state for ${dir}; nothing to do`);
+    const stack = stackName(dir);
+    const workspace = env.TF_WORKSPACE || "default";
+    const stored = storedState(pulled.stdout);
+    const owner = stored?.outputs?.[OWNER_OUTPUT]?.value as Partial<Owner> | undefined;
+    if (owner && (owner.stack !== stack || owner.workspace !== workspace)) {
+      console.error(
+        `secret-groups init-state: the backend of ${dir} already holds the state of stack "${owner.stack}" (workspace "${owner.workspace}"), not of "${stack}" (workspace "${workspace}"): ` +
+          `each stack needs a state of its own, or deploying one deletes the other's secret groups. Give this stack's backend its own state (pg: its own schemaName; s3: its own key) and run init-state again.`,
+      );
+      return 1;
+    }
+    if (stored && (owner || (stored.resources ?? []).length > 0)) {
+      console.log(`secret-groups init-state: the backend already holds the state of stack "${stack}" for ${dir}; nothing to do`);
       return 0;
     }
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "secret-groups-state-"));
     try {
       const file = path.join(tmp, "empty.tfstate");
-      fs.writeFileSync(file, JSON.stringify({ version: 4, serial: 0, lineage: crypto.randomUUID(), outputs: {}, resources: [] }));
+      const value: Owner = { stack, workspace, token: crypto.randomBytes(32).toString("hex") };
+      const outputs = { [OWNER_OUTPUT]: { value, type: ["object", { stack: "string", token: "string", workspace: "string" }], sensitive: true } };
+      // An empty state stored earlier (by an older init-state) gets its owner as its next serial.
+      const state = { version: 4, serial: (stored?.serial ?? -1) + 1, lineage: stored?.lineage ?? crypto.randomUUID(), outputs, resources: [] };
+      fs.writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
       const pushed = terraform("state", "push", file);
       if (pushed.status !== 0) return fail("terraform state push", pushed);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
-    console.log(`secret-groups init-state: created an empty state for ${dir}`);
+    console.log(`secret-groups init-state: created the state of stack "${stack}" (workspace "${workspace}") for ${dir}`);
     return 0;
   },
 };
 
-/** Whether `terraform state pull` printed a stored state: with none, it prints nothing or an empty one without lineage. */
-function storedState(text: string): boolean {
-  if (text.trim() === "") return false;
+interface StoredState {
+  serial?: number;
+  lineage?: string;
+  outputs?: Record<string, { value?: unknown }>;
+  resources?: unknown[];
+}
+
+/** The state `terraform state pull` printed, if the backend stores one: with none, it prints nothing or an empty one without lineage. */
+function storedState(text: string): StoredState | undefined {
+  if (text.trim() === "") return undefined;
+  let state: StoredState;
   try {
-    return Boolean((JSON.parse(text) as { lineage?: string }).lineage);
+    state = JSON.parse(text) as StoredState;
   } catch {
-    return true;
+    throw new Error("terraform state pull printed something that is not a state; is the backend configured right?");
+  }
+  return state.lineage ? state : undefined;
+}
+
+/** The stack's name as cdktf wrote it into the configuration, else the folder's name. */
+function stackName(dir: string): string {
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")) as { "//"?: { metadata?: { stackName?: string } } };
+    return config["//"]?.metadata?.stackName ?? path.basename(dir);
+  } catch {
+    return path.basename(dir);
   }
 }
 
