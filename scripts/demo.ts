@@ -126,7 +126,7 @@ async function main(): Promise<number> {
       console.log(
         sent.length === 0
           ? "\ndemo: this run sent no request to the control plane: nothing to change"
-          : `\ndemo: this run sent ${sent.length} request(s) to the control plane: ${[...byMethod].map(([m, n]) => `${m} ${n}`).join(", ")}`,
+          : `\ndemo: this run sent ${sent.length} request(s) to the control plane: ${[...byMethod].sort(([a], [b]) => a.localeCompare(b)).map(([m, n]) => `${m} ${n}`).join(", ")}`,
       );
     }
     const client = new ControlPlaneClient({ host, apiKey });

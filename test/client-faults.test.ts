@@ -5,8 +5,11 @@
  */
 import { ControlPlane, startControlPlane } from "../control-plane/server";
 import { ClientOptions, ControlPlaneClient, NetworkError, SecretGroup, UnauthorizedError } from "../lib/client";
+import { createMarker, provenance } from "../lib/shared/ownership";
 
 const TOKEN = "faults-token-5b3e71";
+/** The owner token of a stack's state, keying the create markers (shared/ownership). */
+const OWNER_TOKEN = "owner-token-of-the-faults-suite-4d2c";
 const NO_FAULTS = { failRate: 0, rateLimitEvery: 0, dropRate: 0, latencyMs: 0 };
 
 function client(cp: ControlPlane, opts: ClientOptions = {}): ControlPlaneClient {
@@ -58,9 +61,12 @@ describe("the client against a faulty control plane", () => {
     // then 10% drops); with 20 attempts a call runs out about 3 times in a million.
     const c = client(cp, { maxAttempts: 20 });
     const wanted = names(50, "svc");
+    // As the hook creates: the create markers of this caller's token, and a lost answer resolved by them.
     const created = values(
       await pool(wanted, 10, (name) =>
-        c.createGroup({ name, integrationId: "int-vault", secrets: [{ key: "K", value: `value-of-${name}` }] }),
+        c.createGroup({ name, integrationId: "int-vault", secrets: [{ key: "K", value: createMarker(OWNER_TOKEN, name, "K") }] }, async (g) =>
+          provenance(await c.listSecrets(g.id, { withValue: true }), OWNER_TOKEN, name) === "this-stack",
+        ),
       ),
     );
     const seen = cp.requests();
@@ -80,7 +86,7 @@ describe("the client against a faulty control plane", () => {
     const byName = new Map(groups.map((g) => [g.name, g.id]));
     expect(created.map((g) => [g.name, g.id])).toEqual(wanted.map((n) => [n, byName.get(n)]));
     const secrets = await client(cp).listSecrets(byName.get("svc-07")!, { withValue: true });
-    expect(secrets.map((s) => [s.name, s.value])).toEqual([["K", "value-of-svc-07"]]);
+    expect(secrets.map((s) => [s.name, s.value])).toEqual([["K", createMarker(OWNER_TOKEN, "svc-07", "K")]]);
   });
 
   it("updates, deletes and lists under faults end with the right state", async () => {

@@ -246,7 +246,7 @@ describe("synthesized stack", () => {
       expect(() => g.secretFqn("B")).toThrow('secret group s/g: no secret "B" (keys: A)');
     });
     // The fqn the control plane gave the secret, as the state records it where it differs; otherwise composed.
-    const group = 'terraform_data.secret_groups_runner_0_holder.output.groups["payments-db"]';
+    const group = 'local.secret_groups_recorded["payments-db"]';
     expect(json.output.fqn_a.value).toBe(`\${lookup(try(${group}.secretFqns, {}), "A", "tfy-secret://\${${group}.fqn}:A")}`);
   });
 });
@@ -275,12 +275,17 @@ describe("13. null_resource hook", () => {
       expect(normalize(nrRes[name].provisioner)).toBe(normalize(tdRes[name].provisioner));
       expect(normalize(nrRes[name].depends_on)).toBe(normalize(tdRes[name].depends_on));
     }
-    // Kept values sit in null_resource's triggers, frozen where terraform_data freezes its input.
-    const holder = nrRes.secret_groups_runner_0_holder;
-    expect(holder.triggers.groups).toContain("secret_groups_runner_0_record.outputs.groups");
-    expect(holder.lifecycle).toMatchObject({ create_before_destroy: true, ignore_changes: ['triggers["groups"]'] });
-    expect(tdRes.secret_groups_runner_0_holder.lifecycle).toMatchObject({ create_before_destroy: true, ignore_changes: ["input"] });
-    expect(holder.provisioner[0]["local-exec"]).toMatchObject({ when: "destroy", environment: { TFYSG_DOOMED: "${self.triggers.groups}" } });
+    // Kept values sit in null_resource's triggers where terraform_data keeps its input; the keeper is updated in place, the token frozen.
+    const keeper = nrRes.secret_groups_runner_0_keeper;
+    expect(keeper.triggers.ids).toContain("secret_groups_runner_0_record.outputs.groups");
+    expect(keeper.triggers.retain).toBe("payments-db");
+    expect(keeper.lifecycle).toBeUndefined();
+    expect(tdRes.secret_groups_runner_0_keeper.input).toMatchObject({ retain: "payments-db", force: "" });
+    expect(keeper.provisioner[0]["local-exec"].when).toBe("destroy");
+    expect(keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.triggers.ids)");
+    expect(tdRes.secret_groups_runner_0_keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.input.ids)");
+    expect(nrRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ['triggers["token"]'] });
+    expect(tdRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ["input"] });
     expect(nrRes["secret_group_payments-db"].triggers).toMatchObject({ name: "payments-db", removal_policy: "retain" });
     expect(nr.terraform.required_providers.null.source).toBe("null");
   });

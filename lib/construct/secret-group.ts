@@ -152,12 +152,13 @@ export class SecretGroup extends Construct {
     const marker = new HookResource(this, "group", kind, {
       replaceOn: { name: spec.name, integration_id: escapeTemplate(spec.integrationId) },
       keepAsText: true,
+      // Settings at their defaults are left out: this text is kept twice per group in the state.
       keep: {
         fingerprint: fingerprintTemplate,
         keys: this.keys.join(","),
-        removal_policy: spec.removalPolicy,
-        force_delete: String(spec.forceDelete),
-        collaborators: escapeTemplate(collaboratorsKey(spec.collaborators)),
+        ...(spec.removalPolicy !== "destroy" ? { removal_policy: spec.removalPolicy } : {}),
+        ...(spec.forceDelete ? { force_delete: "true" } : {}),
+        ...(spec.collaborators.length ? { collaborators: escapeTemplate(collaboratorsKey(spec.collaborators)) } : {}),
       },
     });
     if (!groupNameProblems(name).length) marker.setLogicalId(`secret_group_${name}`);

@@ -26,6 +26,8 @@ import { escapeTemplate } from "./terraform-text";
 const RUNTIME_ID = "SecretGroupRuntime";
 const TOKEN_RESOURCE_ID = "secret_groups_token";
 const TOKEN_LOCAL = "secret_groups_token";
+/** The local that merges each runner's record of this apply with the state's: what the output keeps. */
+const RECORDED_LOCAL = "secret_groups_recorded";
 /** Scratch files of one apply, in the stack folder (where local-exec runs). */
 const SCRATCH = ".secret-groups";
 const STATE_SOURCE_ID = "secret_groups_state";
@@ -98,8 +100,6 @@ export class StackRuntime extends Construct {
     // reading the state waits for apply, after this made it exist.
     this.tokenResource = new HookResource(this, "token", kind, { replaceOn: {}, keep: { token: "${uuid()}" }, freezeKept: true });
     this.tokenResource.setLogicalId(TOKEN_RESOURCE_ID);
-    const emptied = emptiedStateCheck(stack);
-    if (emptied) this.tokenResource.resource.addOverride("lifecycle.precondition", [emptied]);
 
     // What the state recorded and the code no longer has: deleted by the
     // reaper, after every runner succeeded (create before delete).
@@ -132,8 +132,10 @@ export class StackRuntime extends Construct {
 
     // The record of this apply, read back by the next one from the stack's
     // own backend: the only memory between deploys, the same on every machine.
-    const output = new TerraformOutput(this, "recorded", {
-      value: Lazy.anyValue({ produce: () => `\${merge(${this.runners.map((r) => r.holderGroups).join(", ")})}` }),
+    const recordedLocal = new TerraformLocal(this, "recorded", Lazy.anyValue({ produce: () => `\${merge(${this.runners.map((r) => r.recordedGroups()).join(", ")})}` }));
+    recordedLocal.overrideLogicalId(RECORDED_LOCAL);
+    const output = new TerraformOutput(this, "recorded-output", {
+      value: `\${local.${RECORDED_LOCAL}}`,
       description: "The secret groups this stack manages, as the control plane returned them (ids, fqns; never values)",
     });
     output.overrideLogicalId(RECORDED_OUTPUT);
@@ -275,9 +277,9 @@ export class StackRuntime extends Construct {
 class Runner {
   readonly members: Member[] = [];
   readonly resume: HookResource;
-  /** The holder's kept {name: Recorded}, an expression without `${}`. */
-  readonly holderGroups: string;
-  private readonly holder: HookResource;
+  private readonly keeper: HookResource;
+  /** {name: Recorded} of the groups this apply's run wrote, an expression without `${}`. */
+  private readonly recordOutput: string;
   private valueBytes = 0;
   private specBytes = 0;
   private valueCount = 0;
@@ -330,28 +332,45 @@ class Runner {
     const record = new DataTerraformRemoteStateLocal(scope, "record", { path: recordPath, defaults: { groups: {} } });
     record.overrideLogicalId(`secret_groups_runner_${index}_record`);
     record.addOverride("depends_on", [this.resume.address]);
+    this.recordOutput = `data.terraform_remote_state.${record.friendlyUniqueId}.outputs.groups`;
 
-    // Keeps what the runner recorded. Replaced with every run, create before
-    // destroy, so that a replacement never runs the destroy-time provisioner:
-    // only a real destroy deletes the groups.
-    this.holder = new HookResource(scope, "holder", kind, {
-      replaceOn: { resume: `\${${this.resume.idExpression}}` },
-      // terraform_data keeps the map itself: as a JSON string every quote of it would be escaped, in the input and its copy.
+    // Keeps what `cdktf destroy` needs to delete this runner's groups: ids,
+    // removal settings and the owner token. Updated in place whenever its
+    // runner runs (the ids of this run's record), never replaced: its
+    // destroy-time provisioner runs on a real destroy only.
+    const recorded = runtime.recorded();
+    const kept = (key: string) => (kind === "terraform_data" ? `self.input.${key}` : `self.triggers.${key}`);
+    this.keeper = new HookResource(scope, "keeper", kind, {
+      replaceOn: {},
       keep: {
-        groups: `\${${kind === "terraform_data" ? "" : "jsonencode("}data.terraform_remote_state.secret_groups_runner_${index}_record.outputs.groups${kind === "terraform_data" ? "" : ")"}}`,
+        ids: Lazy.stringValue({
+          produce: () =>
+            `\${jsonencode({ ${this.members.map((m) => `${JSON.stringify(m.spec.name)} = try(${this.recordOutput}[${JSON.stringify(m.spec.name)}].id, ${recorded}[${JSON.stringify(m.spec.name)}].id, "")`).join(", ")} })}`,
+        }),
+        retain: Lazy.stringValue({ produce: () => this.members.filter((m) => m.spec.removalPolicy === "retain").map((m) => m.spec.name).join(",") }),
+        force: Lazy.stringValue({ produce: () => this.members.filter((m) => m.spec.forceDelete).map((m) => m.spec.name).join(",") }),
+        token: `\${sensitive(local.${TOKEN_LOCAL})}`,
       },
-      freezeKept: true,
-      createBeforeDestroy: true,
       provisioners: () => [
         {
           when: "destroy",
           command: runtime.command("destroy"),
-          environment: { [HOOK_ENV.doomed]: kind === "terraform_data" ? "${jsonencode(self.input.groups)}" : "${self.triggers.groups}" },
+          environment:
+            `\${{ ${HOOK_ENV.doomed} = jsonencode({ for k, id in jsondecode(${kept("ids")}) : k => { id = id, ` +
+            `removalPolicy = contains(split(",", ${kept("retain")}), k) ? "retain" : "destroy", forceDelete = contains(split(",", ${kept("force")}), k) } }), ` +
+            `${HOOK_ENV.owner} = nonsensitive(${kept("token")}) }}`,
         },
       ],
     });
-    this.holder.setLogicalId(`secret_groups_runner_${index}_holder`);
-    this.holderGroups = kind === "terraform_data" ? `${this.holder.address}.output.groups` : `jsondecode(${this.holder.address}.triggers.groups)`;
+    this.keeper.setLogicalId(`secret_groups_runner_${index}_keeper`);
+  }
+
+  /** What this runner's groups are recorded as after this apply: this run's record, else the state's. An expression without `${}`. */
+  recordedGroups(): string {
+    const names = JSON.stringify(this.members.map((m) => m.spec.name));
+    const recorded = this.runtime.recorded();
+    // A map, not an object: the state records an object's type with every one of its keys.
+    return `tomap({ for k in setintersection(${names}, setunion(keys(${this.recordOutput}), keys(${recorded}))) : k => try(${this.recordOutput}[k], ${recorded}[k]) })`;
   }
 
   fits(bytes: number, specBytes: number): boolean {
@@ -384,7 +403,7 @@ class Runner {
 
   /** A field of a group's record, as the holder keeps it in the state. */
   recordedField(name: string, field: "id" | "fqn"): string {
-    return Token.asString(Lazy.stringValue({ produce: () => `\${${this.holderGroups}[${JSON.stringify(name)}].${field}}` }));
+    return Token.asString(Lazy.stringValue({ produce: () => `\${local.${RECORDED_LOCAL}[${JSON.stringify(name)}].${field}}` }));
   }
 
   /**
@@ -396,7 +415,7 @@ class Runner {
     return Token.asString(
       Lazy.stringValue({
         produce: () => {
-          const group = `${this.holderGroups}[${JSON.stringify(name)}]`;
+          const group = `local.${RECORDED_LOCAL}[${JSON.stringify(name)}]`;
           return `\${lookup(try(${group}.secretFqns, {}), ${JSON.stringify(key)}, "${secretFqn(`\${${group}.fqn}`, key)}")}`;
         },
       }),
@@ -456,24 +475,4 @@ function ensureLocalState(stackDir: string, backend: LocalBackend): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const empty = { version: 4, terraform_version: "1.4.0", serial: 0, lineage: crypto.randomUUID(), outputs: {}, resources: [] };
   fs.writeFileSync(file, `${JSON.stringify(empty, null, 2)}\n`, { flag: "wx" });
-}
-
-/**
- * A plan-time check that the local backend's state was not emptied: a
- * `terraform` killed while writing it leaves a 0-byte file beside the
- * `.backup` of the state before. Terraform reads that as "no state", and a
- * deploy would start over as a new stack and overwrite the backup; this
- * fails the plan first, naming the backup. (A new stack has no backup; the
- * local backend itself creates the empty file when it first locks it.)
- */
-function emptiedStateCheck(stack: TerraformStack): { condition: string; error_message: string } | undefined {
-  const backend = stack.ensureBackendExists();
-  if (!(backend instanceof LocalBackend)) return undefined;
-  const config = (backend.toTerraform() as { terraform?: { backend?: { local?: { path?: string } } } }).terraform?.backend?.local;
-  const file = escapeTemplate(config?.path ?? "terraform.tfstate");
-  const backup = `${file}.backup`;
-  return {
-    condition: `\${terraform.workspace != "default" ? true : (fileexists("${backup}") ? (fileexists("${file}") ? length(file("${file}")) > 0 : true) : true)}`,
-    error_message: `The state file ${file} is empty, and ${backup} holds the state before it: a terraform killed while writing the state empties the file. Restore it (cp ${backup} ${file}) and deploy again. Nothing was sent; deploying on the empty state would take this stack for a new one.`,
-  };
 }

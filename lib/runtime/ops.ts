@@ -13,7 +13,7 @@ import { Redactor } from "../client/redact";
 import type { SecretGroup } from "../client/types";
 import { groupNameOfFqn } from "../shared/api";
 import { Decision, Provenance, createMarker, decideExisting, provenance } from "../shared/ownership";
-import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, Recorded, parseVersions, recordFile } from "../shared/contract";
+import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, RECORDED_FIELDS, Recorded, parseVersions, recordFile } from "../shared/contract";
 import { secretValueProblems } from "../shared/rules";
 import { plural } from "../shared/text";
 import { Action, planReconcile, recordOf } from "./plan";
@@ -59,7 +59,7 @@ async function reconcile(ctx: HookContext): Promise<void> {
   const waiting = removing.length
     ? ` The groups removed from the code (${removing.map((n) => `"${n}"`).join(", ")}) are deleted only once every group exists: they are untouched.`
     : "";
-  const claims = await claimExisting(ctx, creates, token).catch((err: unknown) => {
+  const claims = await claimExisting(ctx, creates, token, Object.keys(recorded).length === 0).catch((err: unknown) => {
     if (err instanceof HookError || creates.length === 1) throw new HookError(describeFailure(err, creates[0].name) + waiting);
     const names = creates.map((s) => `"${s.name}"`);
     const listed = names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
@@ -67,7 +67,9 @@ async function reconcile(ctx: HookContext): Promise<void> {
   });
   const results: Record<string, Required<Recorded>> = {};
   const failures = await forEachLimited(actions, concurrency(ctx.env), async (action) => {
-    results[action.spec.name] = await carryOut(ctx, action, values.get(action.spec.name)!, claims.get(action.spec.name), token);
+    const result = await carryOut(ctx, action, values.get(action.spec.name)!, claims.get(action.spec.name), token);
+    // The record holds only what changed: a kept group's record stays in the state as it is.
+    if (action.kind !== "keep" || !sameRecord(result, action.recorded)) results[action.spec.name] = result;
   });
   if (failures.length) throw new HookError(failures.map((f) => describeFailure(f.error, f.item.spec.name)).join("\n") + waiting);
   writeResult(ctx.env, results);
@@ -159,7 +161,7 @@ interface Claim {
  * stack created it, adopted with adoptExisting, else refused. Refusals fail
  * the run here, before any write.
  */
-async function claimExisting(ctx: HookContext, creates: readonly GroupSpec[], token: string): Promise<Map<string, Claim>> {
+async function claimExisting(ctx: HookContext, creates: readonly GroupSpec[], token: string, recordsNothing: boolean): Promise<Map<string, Claim>> {
   const claims = new Map<string, Claim>();
   if (creates.length === 0) return claims;
   const wanted = new Set(creates.map((s) => s.name));
@@ -170,6 +172,7 @@ async function claimExisting(ctx: HookContext, creates: readonly GroupSpec[], to
     if (name !== undefined && wanted.has(name)) existing.set(name, group);
   }
   const refusals: string[] = [];
+  let otherState = 0;
   await forEachLimited(
     creates.filter((s) => existing.has(s.name)),
     concurrency(ctx.env),
@@ -177,13 +180,22 @@ async function claimExisting(ctx: HookContext, creates: readonly GroupSpec[], to
       const group = existing.get(spec.name)!;
       const origin = await originOf(ctx, group, token, spec.name);
       const decision = decideExisting(spec.adopt, origin);
-      if (decision === "refuse") refusals.push(refusal(spec.name, group.id, origin));
-      else claims.set(spec.name, { decision, group });
+      if (decision !== "refuse") return void claims.set(spec.name, { decision, group });
+      refusals.push(refusal(spec.name, group.id, origin));
+      if (origin === "another-stack") otherState++;
     },
   ).then((failures) => {
     if (failures.length) throw new HookError(failures.map((f) => describeFailure(f.error, f.item.name)).join("\n"));
   });
-  if (refusals.length) throw new HookError(`${refusals.sort().join("\n")}\nNothing was changed on the control plane.`);
+  if (refusals.length) {
+    // Every group of the code exists, made under another state, and this state records none: it looks lost.
+    const lost =
+      recordsNothing && otherState === creates.length
+        ? "This stack's state records no secret group, yet every one of its groups exists with the create markers of another state: the state looks lost or emptied. " +
+          "A terraform killed while writing a local state can leave the file empty beside its .backup: restore that backup (on a remote backend, the state's previous version) before deploying again, since the next deploy overwrites the backup.\n"
+        : "";
+    throw new HookError(`${lost}${refusals.sort().join("\n")}\nNothing was changed on the control plane.`);
+  }
   return claims;
 }
 
@@ -244,7 +256,11 @@ function changedSecrets(recorded: Recorded, group: SecretGroup, sent: number): s
   const after = group.associatedSecrets?.map((s) => ({ key: s.name, version: Math.max(0, ...(s.secretVersions ?? []).map((v) => v.version)) }));
   if (!before || !after || after.some((a) => a.version === 0)) return plural(sent, "secret");
   const changed = after.filter((a) => before.get(a.key) !== a.version).length;
-  return `${changed} of ${plural(sent, "secret")}`;
+  return changed === sent ? plural(sent, "secret") : `${changed} of ${plural(sent, "secret")}`;
+}
+
+function sameRecord(a: Recorded, b: Recorded): boolean {
+  return RECORDED_FIELDS.every((f) => JSON.stringify(a[f] ?? null) === JSON.stringify(b[f] ?? null));
 }
 
 /** The owner token the construct passes (shared/ownership). */
@@ -260,21 +276,40 @@ async function reap(ctx: HookContext): Promise<void> {
   writeDone(ctx.env);
 }
 
-/** `cdktf destroy`: deletes every group the holder recorded. */
+/**
+ * `cdktf destroy`: deletes every group a runner's keeper holds. A group the
+ * keeper has no id for, or whose id is gone (created, or created again after
+ * a deletion by hand, by the last deploy), is looked up by name and deleted
+ * only when its create markers prove this stack created it.
+ */
 async function destroy(ctx: HookContext): Promise<void> {
-  await deleteAll(ctx, parseJson<Record<string, Recorded>>(ctx.env, HOOK_ENV.doomed) ?? {}, "stack destroyed");
+  const doomed = parseJson<Record<string, Recorded>>(ctx.env, HOOK_ENV.doomed) ?? {};
+  const byName = async (name: string): Promise<string | undefined> => {
+    const group = await ctx.client().findGroupByName(name);
+    if (!group) return undefined;
+    if ((await originOf(ctx, group, ownerToken(ctx.env), name)) === "this-stack") return group.id;
+    ctx.say(`secret group "${name}": stack destroyed; the group of that name (id ${group.id}) was not created by this stack: left as it is`);
+    return undefined;
+  };
+  await deleteAll(ctx, doomed, "stack destroyed", byName);
 }
 
-async function deleteAll(ctx: HookContext, doomed: Record<string, Recorded>, why: string): Promise<void> {
-  const entries = Object.entries(doomed).filter(([, r]) => r && r.id);
+async function deleteAll(ctx: HookContext, doomed: Record<string, Recorded>, why: string, byName?: (name: string) => Promise<string | undefined>): Promise<void> {
+  const entries = Object.entries(doomed).filter(([, r]) => r && (r.id || byName));
   const failures = await forEachLimited(entries, concurrency(ctx.env), async ([name, r]) => {
     if (r.removalPolicy === "retain") {
-      ctx.say(`secret group "${name}": ${why}; retained on the control plane (removalPolicy "retain", id ${r.id})`);
+      ctx.say(`secret group "${name}": ${why}; retained on the control plane (removalPolicy "retain"${r.id ? `, id ${r.id}` : ""})`);
       return;
     }
     try {
-      const deleted = await ctx.client().deleteGroup(r.id, { forceDelete: r.forceDelete, name });
-      ctx.say(`secret group "${name}": ${why}; ${deleted ? "deleted" : "already gone"} (id ${r.id})`);
+      let id: string | undefined = r.id;
+      let deleted = id ? await ctx.client().deleteGroup(id, { forceDelete: r.forceDelete, name }) : false;
+      if (!deleted && byName) {
+        id = await byName(name);
+        if (id) deleted = await ctx.client().deleteGroup(id, { forceDelete: r.forceDelete, name });
+      }
+      if (id || deleted) ctx.say(`secret group "${name}": ${why}; ${deleted ? "deleted" : "already gone"} (id ${id})`);
+      else ctx.say(`secret group "${name}": ${why}; already gone`);
     } catch (err) {
       if (err instanceof ConflictError && !r.forceDelete) {
         throw new HookError(

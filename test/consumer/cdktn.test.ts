@@ -32,7 +32,7 @@ describe("a consumer app on cdktn 0.24 (the fork), synthesized and applied with 
 
   it("applies with plain terraform: 2 groups, then a no-op, a rotation, a destroy", async () => {
     await terraform(["init", "-input=false"], "pw-1");
-    expect((await terraform(["apply", "-auto-approve", "-input=false"], "pw-1")).sent).toEqual(["POST 200", "POST 200"]);
+    expect([...(await terraform(["apply", "-auto-approve", "-input=false"], "pw-1")).sent].sort()).toEqual(["GET 200", "POST 200", "POST 200", "PUT 200", "PUT 200"]);
     expect(await cp().groupNames()).toEqual(["consumer-api", "consumer-db"]);
 
     const noop = await terraform(["apply", "-auto-approve", "-input=false"], "pw-1");

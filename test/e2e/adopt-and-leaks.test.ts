@@ -32,7 +32,7 @@ describe("8. a group of the same name already on the control plane", () => {
     const res = await project.apply({ STRIPE_KEY: "sk-new-1234" });
     expect(res.code).not.toBe(0);
     expect(res.output).toContain(
-      `secret group "billing": a group of that name already exists on the control plane (id ${existing.id}) and this stack does not manage it; set adoptExisting: true to take it over, or choose another name`,
+      `secret group "billing": a group of that name already exists on the control plane (id ${existing.id}) and this stack did not create it; set adoptExisting: true to take it over, or choose another name`,
     );
     const secrets = await apiClient(cp).listSecrets(existing.id, { withValue: true });
     expect(secrets.map((s) => [s.name, s.value])).toEqual([["OLD", "old-value"]]);

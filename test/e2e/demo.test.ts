@@ -55,7 +55,8 @@ describe("npm run demo", () => {
     expect(first.output).toMatch(/GROUP\s+ID\s+FQN\s+KEYS/);
     expect(groupsIn(first.output)).toEqual([`${environment}-observability`, `${environment}-payments-db`, `${environment}-stripe`]);
     expect(first.output).toContain("DB_USER, DB_PASSWORD");
-    expect(first.output).toMatch(/this run sent 3 request\(s\) to the control plane: POST 3/);
+    // One look-up of the names, then per group a POST (create markers) and a PUT (its values).
+    expect(first.output).toMatch(/this run sent 7 request\(s\) to the control plane: GET 1, POST 3, PUT 3/);
     for (const value of ["demo-db-password-change-me", "sk_test_demo_0000000000", "whsec_demo_0000000000"]) {
       expect(first.output).not.toContain(value);
     }

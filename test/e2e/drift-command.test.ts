@@ -64,7 +64,8 @@ describe("secret-groups drift", () => {
     const recorded = project.state().outputs.secret_groups.value["drift-api"];
     // Only fqns that differ from the composed format are kept; these do not.
     expect(recorded.secretFqns).toEqual({});
-    expect(recorded.versions).toBe("KEY:1,URL:1");
+    // Version 1 of each secret holds its create marker; the values the deploy wrote are version 2.
+    expect(recorded.versions).toBe("KEY:2,URL:2");
     expect(project.state().outputs.api_key_fqn.value).toBe(api.associatedSecrets!.find((s) => s.name === "KEY")!.fqn);
   });
 
@@ -86,7 +87,7 @@ describe("secret-groups drift", () => {
     expect(lines).toEqual([
       `drifty: secret group "drift-api": deleted on the control plane (the state recorded id ${api.id}); run "secret-groups drift --repair --stack drifty" to put back the code's group, under the same name`,
       `drifty: secret group "drift-db": keys added by hand: EXTRA; run "secret-groups drift --repair --stack drifty" to put back the code's keys`,
-      `drifty: secret group "drift-db": values changed since the last deploy: PASSWORD (version 2, the last deploy wrote 1); run "secret-groups drift --repair --stack drifty" to put back the code's values`,
+      `drifty: secret group "drift-db": values changed since the last deploy: PASSWORD (version 3, the last deploy wrote 2); run "secret-groups drift --repair --stack drifty" to put back the code's values`,
     ]);
     expect(apiRequests(mark)).toEqual(["GET /api/svc/v1/secret-groups"]);
     // Terraform alone still sees nothing: that is why the command exists.

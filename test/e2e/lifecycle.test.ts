@@ -85,7 +85,8 @@ describe("SecretGroup lifecycle against the local control plane", () => {
   it("1. create: the group holds every key and value, and its id is in the state and the output", async () => {
     const m = mark();
     await deploy({});
-    expect(since(m)).toEqual(["POST 200", "POST 200"]);
+    // One look-up of the names, then per group a POST (create markers) and a PUT (its values).
+    expect(since(m).sort()).toEqual(["GET 200", "POST 200", "POST 200", "PUT 200", "PUT 200"]);
     const orders = await values("orders-db");
     expect(orders?.values).toEqual({ DB_USER: "orders-svc", DB_PASSWORD: "pw-1-aaaa", API_TOKEN: "tok-1-bbbb" });
     expect((await values("orders-cache"))?.values).toEqual({ REDIS_URL: "redis://cache-1" });
@@ -118,7 +119,8 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     expect(orders?.id).toBe(ordersId);
     expect(orders?.values.DB_PASSWORD).toBe("pw-2-cccc");
     const pw = orders!.secrets.find((s) => s.name === "DB_PASSWORD")!;
-    expect(pw.secretVersions?.map((v) => v.version)).toEqual([1, 2]);
+    // Version 1 holds the create marker, version 2 the first value.
+    expect(pw.secretVersions?.map((v) => v.version)).toEqual([1, 2, 3]);
   });
 
   it("3. rotate a literal and an env value: one PUT each, same id", async () => {

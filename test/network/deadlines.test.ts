@@ -36,14 +36,19 @@ describe("per-request timeout", () => {
     expect(server.seen).toHaveLength(1);
   });
 
-  it("a create that timed out is looked up by name, never blindly sent again", async () => {
+  it("a create that timed out is looked up by name, never blindly sent again, and the group found is taken on the caller's proof", async () => {
     let n = 0;
     server = await testServer((req, res) => {
       if (n++ === 0) return drip(50)(req, res);
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ data: [{ id: "g1", fqn: "t:slow-db", integrationId: "int", associatedSecrets: [{ name: "K" }] }], pagination: { total: 1 } }));
     });
-    const g = await client({ timeoutMs: 300 }).createGroup({ name: "slow-db", integrationId: "int", secrets: [{ key: "K", value: "v-sentinel-1234" }] });
+    const proven: string[] = [];
+    const g = await client({ timeoutMs: 300 }).createGroup({ name: "slow-db", integrationId: "int", secrets: [{ key: "K", value: "v-sentinel-1234" }] }, async (found) => {
+      proven.push(found.id);
+      return true;
+    });
+    expect(proven).toEqual(["g1"]);
     expect(g.id).toBe("g1");
     expect(g.name).toBe("slow-db");
     expect(server.seen.map((r) => r.method)).toEqual(["POST", "GET"]);
