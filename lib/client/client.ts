@@ -448,7 +448,9 @@ export class ControlPlaneClient {
   private refuseAtOnce(ctx: ErrorContext, failure: unknown, code: string): void {
     if (CERT_CODES.has(code)) {
       const atProxy = (rootCause(failure) as { atProxy?: boolean })?.atProxy === true;
-      throw this.scrub(new TlsError(ctx, code, atProxy && this.proxy ? `the proxy ${this.proxy.label}` : this.hostname));
+      throw this.scrub(
+        atProxy && this.proxy ? new TlsError(ctx, code, `the proxy ${this.proxy.label}`, this.proxy.from) : new TlsError(ctx, code, this.hostname),
+      );
     }
     const refused = rootCause(failure);
     if (refused instanceof ProxyConnectError && refused.status >= 400 && refused.status < 500 && this.proxy) {
