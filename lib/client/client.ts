@@ -13,6 +13,7 @@ import { API_ROUTES, COLLABORATOR_ROLE_IDS, apiPath, groupNameOfFqn } from "../s
 import { Collaborator, ENV_API_KEY, ENV_DEADLINE, ENV_HOST, ENV_TIMEOUT } from "../shared/contract";
 import { AnswerProblem, Page, deleted, groupPage, oneGroup, oneSecret, secretPage } from "./answers";
 import {
+  AnswerTooLargeError,
   ConfigError,
   ConflictError,
   ControlPlaneError,
@@ -31,6 +32,23 @@ import { Redactor } from "./redact";
 import { CreateGroupInput, Secret, SecretGroup, SecretInput } from "./types";
 
 const PAGE_SIZE = 1000;
+/**
+ * The most of one answer the client reads: 16 MiB. The largest answer the API
+ * has reason to send is one group's secrets with their values (100 keys of
+ * 64 KiB, JSON-escaped, a version of each beside it: about 13 MiB). Past it the
+ * request is cut and fails as "answer too large", never retried: with every
+ * request of a hook run in flight (8), what a server can make the hook hold
+ * stays far below 512 MiB, whatever it sends.
+ */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/**
+ * The most JSON values (objects, lists and the members of each) one answer
+ * may hold: 16 MiB of JSON can parse into millions of empty objects or one
+ * object of a million keys, gigabytes in memory. A page of 1000 groups of
+ * 20 secrets each, with their metadata, holds about 400,000. Counted before
+ * parsing; past it the answer is "too large" too.
+ */
+export const MAX_ANSWER_VALUES = 500_000;
 /** A list that has not ended after this many pages is not the API's: 100,000 items. */
 const MAX_PAGES = 100;
 
@@ -197,6 +215,8 @@ export class ControlPlaneClient {
       // Statuses are ours to interpret: axios errors for them would carry the config (token, body).
       validateStatus: () => true,
       maxRedirects: 0,
+      maxContentLength: MAX_ANSWER_BYTES,
+      transformResponse: [parseAnswer],
       // axios's own proxy support sends https requests to an http proxy in the clear; proxyFor decides.
       proxy: false,
       // Node's http/https only: the hook bundle leaves out axios's fetch and http2 paths.
@@ -403,6 +423,11 @@ export class ControlPlaneClient {
           this.logLine(`${call.method} ${call.path} -> cut at the run's deadline after ${ms} ms`);
           throw this.scrub(new DeadlineError(ctx, attempt));
         }
+        const large = tooLarge(failure);
+        if (large) {
+          this.logLine(`${call.method} ${call.path} -> answer too large (${large}) after ${ms} ms`);
+          throw this.scrub(new AnswerTooLargeError(ctx, large, call.method === "POST" && !call.idempotent));
+        }
         const netCode = abort.signal.aborted ? "ETIMEDOUT" : networkCode(failure);
         this.logLine(`${call.method} ${call.path} -> no answer (${netCode}) after ${ms} ms`);
         this.refuseAtOnce(ctx, failure, netCode);
@@ -508,6 +533,41 @@ function rootCause(err: unknown): unknown {
   let e = err as { cause?: unknown } | undefined;
   while (e && typeof e === "object" && e.cause) e = e.cause as { cause?: unknown };
   return e;
+}
+
+/** What made an answer too large, when that is why it failed: axios's maxContentLength, or parseAnswer's count. */
+function tooLarge(err: unknown): string | undefined {
+  if (err instanceof TooManyValues) return `more than ${MAX_ANSWER_VALUES} JSON values`;
+  const e = err as { code?: unknown; message?: unknown };
+  const cut = e?.code === "ERR_BAD_RESPONSE" && typeof e.message === "string" && e.message.startsWith("maxContentLength size");
+  return cut ? `more than ${MAX_ANSWER_BYTES / (1024 * 1024)} MiB` : undefined;
+}
+
+class TooManyValues extends Error {}
+
+/**
+ * An answer's text as JSON, or as the text itself when it is not JSON (the
+ * checks in answers.ts say so). Its values are counted first (each object or
+ * list, and each member after a comma, outside strings): too many fail the
+ * call instead of filling the memory.
+ */
+function parseAnswer(data: unknown): unknown {
+  if (typeof data !== "string" || data.trim() === "") return data;
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if ((c === 0x7b || c === 0x5b || c === 0x2c) && ++values > MAX_ANSWER_VALUES) throw new TooManyValues();
+  }
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
 }
 
 function networkCode(err: unknown): string {

@@ -193,6 +193,18 @@ export class UnexpectedAnswerError extends ControlPlaneError {
   }
 }
 
+/** An answer longer than the client reads: the request was cut there, and is not sent again. */
+export class AnswerTooLargeError extends ControlPlaneError {
+  constructor(ctx: ErrorContext, what: string, mayHaveApplied: boolean) {
+    super(
+      `${subject(ctx)}the control plane at ${ctx.host} answered ${ctx.method} ${ctx.path}${through(ctx)} with ${what}: answer too large, cut there${mayHaveApplied ? " (the group may have been created)" : ""}; check that TFY_HOST is the control plane's API and not a proxy, gateway or download`,
+      ctx,
+      0,
+      "ANSWER_TOO_LARGE",
+    );
+  }
+}
+
 /** Refused before any request: missing or unsafe settings. */
 export class ConfigError extends Error {
   constructor(message: string) {
