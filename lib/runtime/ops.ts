@@ -12,7 +12,7 @@ import { ConflictError, NotFoundError } from "../client/errors";
 import { Redactor } from "../client/redact";
 import type { SecretGroup } from "../client/types";
 import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, Recorded, recordFile } from "../shared/contract";
-import { secretValueProblems } from "../shared/rules";
+import { carriedTextProblems, secretValueProblems } from "../shared/rules";
 import { plural } from "../shared/text";
 import { Action, planReconcile, recordOf } from "./plan";
 
@@ -235,6 +235,8 @@ function resolveAll(ctx: HookContext, specs: GroupSpec[]): Map<string, Secrets> 
       }
       ctx.redactor.add(value);
       mine.push(...secretValueProblems(s.key, value));
+      const from = s.source === "env" ? ` of SecretValue.fromEnv("${s.env}")` : "";
+      mine.push(...carriedTextProblems(`secret "${s.key}": the value${from}`, value));
       return { key: s.key, value };
     });
     if (mine.length) problems.push(`secret group "${spec.name}": ${mine.join("; ")}`);
