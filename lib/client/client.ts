@@ -32,24 +32,26 @@ import { Redactor } from "./redact";
 import { CreateGroupInput, Secret, SecretGroup, SecretInput } from "./types";
 
 const PAGE_SIZE = 1000;
+export interface AnswerLimits {
+  /** The most of one answer read; past it the request is cut. */
+  bytes: number;
+  /**
+   * The most JSON values (each object or list, and each member after a
+   * comma) one answer may hold, counted before parsing: a few MiB of JSON can
+   * parse into millions of objects, gigabytes in memory.
+   */
+  values: number;
+}
+
 /**
- * The most of one answer the client reads: 16 MiB. The largest answer the API
- * has reason to send is one group's secrets with their values (100 keys of
- * 64 KiB, JSON-escaped, a version of each beside it: about 13 MiB). Past it the
- * request is cut and fails as "answer too large", never retried: with every
- * request of a hook run in flight (8), what a server can make the hook hold
- * stays far below 512 MiB, whatever it sends.
+ * What one answer may be, sized for the hook, which has 8 requests in flight:
+ * whatever a server sends, the hook stays far below 512 MiB. Enough for one
+ * group's secrets with their values (100 of 64 KiB: 6.5 MiB) and for a page
+ * of 1000 groups of about 10 secrets each in the local control plane's shape.
+ * Past either limit the call fails as "answer too large", never retried.
  */
-export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
-/**
- * The most JSON values (objects, lists and the members of each) one answer
- * may hold: 16 MiB of JSON can parse into millions of empty objects or one
- * object of a million keys, gigabytes in memory. A page of 1000 groups of
- * 20 secrets each, with their metadata, holds about 470,000 (and 14 MB)
- * in the local control plane's shape. Counted before
- * parsing; past it the answer is "too large" too.
- */
-export const MAX_ANSWER_VALUES = 500_000;
+export const ANSWER_LIMITS: AnswerLimits = { bytes: 8 * 1024 * 1024, values: 250_000 };
+
 /** A list that has not ended after this many pages is not the API's: 100,000 items. */
 const MAX_PAGES = 100;
 
@@ -85,6 +87,8 @@ export interface ClientOptions {
   env?: Env;
   /** Injected for tests of the retry policy. */
   sleep?: (ms: number) => Promise<void>;
+  /** What one answer may be. Default: ANSWER_LIMITS. */
+  answerLimits?: AnswerLimits;
 }
 
 export const DEFAULTS = { timeoutMs: 30_000, maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5_000, runMs: 300_000 };
@@ -182,6 +186,7 @@ export class ControlPlaneClient {
   private readonly redactor: Redactor;
   private readonly logLine: (line: string) => void;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly limits: AnswerLimits;
 
   constructor(options: ClientOptions = {}) {
     const env = options.env ?? process.env;
@@ -207,6 +212,7 @@ export class ControlPlaneClient {
     const log = options.log;
     this.logLine = log ? (line) => log(this.redactor.redact(line)) : () => undefined;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.limits = options.answerLimits ?? ANSWER_LIMITS;
     if (this.proxy) this.logLine(`reaching ${url.host} through the proxy at ${this.proxy.label} (${this.proxy.from}), in a CONNECT tunnel`);
 
     const tlsOptions: https.AgentOptions = { keepAlive: true, ca: options.ca ? trustedWith(options.ca) : undefined };
@@ -216,8 +222,8 @@ export class ControlPlaneClient {
       // Statuses are ours to interpret: axios errors for them would carry the config (token, body).
       validateStatus: () => true,
       maxRedirects: 0,
-      maxContentLength: MAX_ANSWER_BYTES,
-      transformResponse: [parseAnswer],
+      maxContentLength: this.limits.bytes,
+      transformResponse: [(data: unknown) => parseAnswer(data, this.limits.values)],
       // axios's own proxy support sends https requests to an http proxy in the clear; proxyFor decides.
       proxy: false,
       // Node's http/https only: the hook bundle leaves out axios's fetch and http2 paths.
@@ -424,7 +430,7 @@ export class ControlPlaneClient {
           this.logLine(`${call.method} ${call.path} -> cut at the run's deadline after ${ms} ms`);
           throw this.scrub(new DeadlineError(ctx, attempt));
         }
-        const large = tooLarge(failure);
+        const large = tooLarge(failure, this.limits);
         if (large) {
           this.logLine(`${call.method} ${call.path} -> answer too large (${large}) after ${ms} ms`);
           throw this.scrub(new AnswerTooLargeError(ctx, large, call.method === "POST" && !call.idempotent));
@@ -537,11 +543,11 @@ function rootCause(err: unknown): unknown {
 }
 
 /** What made an answer too large, when that is why it failed: axios's maxContentLength, or parseAnswer's count. */
-function tooLarge(err: unknown): string | undefined {
-  if (err instanceof TooManyValues) return `more than ${MAX_ANSWER_VALUES} JSON values`;
+function tooLarge(err: unknown, limits: AnswerLimits): string | undefined {
+  if (err instanceof TooManyValues) return `more than ${limits.values} JSON values`;
   const e = err as { code?: unknown; message?: unknown };
   const cut = e?.code === "ERR_BAD_RESPONSE" && typeof e.message === "string" && e.message.startsWith("maxContentLength size");
-  return cut ? `more than ${MAX_ANSWER_BYTES / (1024 * 1024)} MiB` : undefined;
+  return cut ? `more than ${limits.bytes / (1024 * 1024)} MiB` : undefined;
 }
 
 class TooManyValues extends Error {}
@@ -552,7 +558,7 @@ class TooManyValues extends Error {}
  * list, and each member after a comma, outside strings): too many fail the
  * call instead of filling the memory.
  */
-function parseAnswer(data: unknown): unknown {
+function parseAnswer(data: unknown, maxValues: number): unknown {
   if (typeof data !== "string" || data.trim() === "") return data;
   let values = 0;
   let inString = false;
@@ -562,7 +568,7 @@ function parseAnswer(data: unknown): unknown {
       if (c === 0x5c) i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
-    else if ((c === 0x7b || c === 0x5b || c === 0x2c) && ++values > MAX_ANSWER_VALUES) throw new TooManyValues();
+    else if ((c === 0x7b || c === 0x5b || c === 0x2c) && ++values > maxValues) throw new TooManyValues();
   }
   try {
     return JSON.parse(data);

@@ -111,6 +111,17 @@ describe("secret-groups drift against a lying control plane", () => {
     expect(res.stdout).toContain("keys added by hand: ADDED\\u001b[2J");
   });
 
+  it("answers over drift's limit (16 MiB) fail as 'answer too large', exit 1; a 12 MiB page, over the hook's 8 MiB, is read", async () => {
+    const padded = await drift(await liar((groups) => groups.map((g, i) => (i === 0 ? { ...g, padding: "x".repeat(12 * 1024 * 1024) } : g))));
+    expect(padded.stdout).toContain("in sync: liar (2 groups)");
+    expect(padded.code).toBe(0);
+    await server!.close();
+    const huge = await drift(await liar((groups) => groups.map((g, i) => (i === 0 ? { ...g, padding: "x".repeat(17 * 1024 * 1024) } : g))));
+    expect(huge.code).toBe(1);
+    expect(huge.stdout).not.toContain("in sync");
+    expect(huge.stderr).toContain("answered GET /api/svc/v1/secret-groups with more than 16 MiB: answer too large, cut there");
+  });
+
   it("a list that never ends stops at TFYSG_DEADLINE: exit 1, saying so", async () => {
     let page = 0;
     server = await testServer((_req, res) => {

@@ -1,9 +1,9 @@
 /**
  * A control plane that answers with more than anyone asked for: 1 GiB
  * bodies, or valid JSON of millions of objects, to every request at once.
- * The client reads at most MAX_ANSWER_BYTES of an answer and cuts the
- * request there, and parses no answer of more than MAX_ANSWER_VALUES JSON
- * values; a deploy with every request of the hook in flight keeps the hook's
+ * The client reads at most ANSWER_LIMITS.bytes (8 MiB) of an answer and cuts
+ * the request there, and parses no answer of more than ANSWER_LIMITS.values
+ * (250,000) JSON values; a deploy with every request of the hook in flight keeps the hook's
  * peak memory (measured by the hook process itself) below 512 MiB.
  */
 import * as fs from "fs";
@@ -13,7 +13,7 @@ import * as path from "path";
 import { TerraformStack } from "cdktf";
 import { ControlPlane } from "../../control-plane/server";
 import { SecretGroup, SecretValue } from "../../lib";
-import { AnswerTooLargeError, ControlPlaneClient, MAX_ANSWER_BYTES, MAX_ANSWER_VALUES } from "../../lib/client";
+import { ANSWER_LIMITS, AnswerTooLargeError, ControlPlaneClient } from "../../lib/client";
 import { DEFAULT_CONCURRENCY } from "../../lib/shared/contract";
 import { Project, TOKEN } from "../../scripts/harness";
 import { TestServer, expectNoneOf, testServer } from "./support";
@@ -47,9 +47,9 @@ function flood(total = 1024 * MiB, chunk: Buffer = Buffer.alloc(MiB, 0x20)) {
   };
 }
 
-/** Valid JSON just under the limit that parses into millions of objects: `{"data":[{},{},...]}`. */
+/** Valid JSON just under the byte limit that parses into millions of objects: `{"data":[{},{},...]}`. */
 function objectBomb() {
-  const count = Math.floor((MAX_ANSWER_BYTES - 64) / 3);
+  const count = Math.floor((ANSWER_LIMITS.bytes - 64) / 3);
   const body = Buffer.from(`{"data":[${"{},".repeat(count - 1)}{}]}`);
   return (_req: http.IncomingMessage, res: http.ServerResponse) => {
     res.writeHead(200, { "Content-Type": "application/json", "Content-Length": body.length });
@@ -57,11 +57,11 @@ function objectBomb() {
   };
 }
 
-/** Valid JSON of one object with as many keys as fit under the byte limit (a million), or `keys` of them. */
+/** Valid JSON of one object with as many keys as fit under the byte limit (half a million), or `keys` of them. */
 function keyBomb(keys = Infinity) {
   const parts: string[] = [];
   let bytes = 16;
-  for (let i = 0; bytes < MAX_ANSWER_BYTES - 64 && i < keys; i++) {
+  for (let i = 0; bytes < ANSWER_LIMITS.bytes - 64 && i < keys; i++) {
     const part = `"k${i.toString(36)}":${i}`;
     parts.push(part);
     bytes += part.length + 1;
@@ -84,12 +84,12 @@ describe("answers larger than the client reads", () => {
     const err = await c.getGroup("g-1", "payments-db").catch((e) => e);
     expect(err).toBeInstanceOf(AnswerTooLargeError);
     expect(err.message).toBe(
-      `secret group "payments-db": the control plane at ${server.url} answered GET /api/svc/v1/secret-groups/g-1 with more than 16 MiB: answer too large, cut there; check that TFY_HOST is the control plane's API and not a proxy, gateway or download`,
+      `secret group "payments-db": the control plane at ${server.url} answered GET /api/svc/v1/secret-groups/g-1 with more than 8 MiB: answer too large, cut there; check that TFY_HOST is the control plane's API and not a proxy, gateway or download`,
     );
     expect(server.seen).toHaveLength(1); // not retried
     // Cut: the server could write little more than the limit (plus what socket buffers hold) before the client hung up.
     await floodClosed;
-    expect(flooded).toBeLessThan(MAX_ANSWER_BYTES + 32 * MiB);
+    expect(flooded).toBeLessThan(ANSWER_LIMITS.bytes + 32 * MiB);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
@@ -106,9 +106,9 @@ describe("a deploy against a server that floods every request", () => {
 
   it.each([
     ["1 GiB bodies", flood],
-    ["16 MiB of valid JSON that parses into millions of objects", objectBomb],
-    ["16 MiB of valid JSON: one object of a million keys", keyBomb],
-    ["valid JSON just under the value limit: one object of 499,990 keys, parsed", () => keyBomb(MAX_ANSWER_VALUES - 10)],
+    ["8 MiB of valid JSON that parses into millions of objects", objectBomb],
+    ["8 MiB of valid JSON: one object of half a million keys", keyBomb],
+    ["valid JSON just under the value limit: one object of 249,990 keys, parsed", () => keyBomb(ANSWER_LIMITS.values - 10)],
   ])("%s to all 8 requests in flight: the hook stays below 512 MiB, every group fails naming itself, nothing leaks", async (what, handler) => {
     server = await testServer(handler());
     rssDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-rss-"));
@@ -131,7 +131,7 @@ describe("a deploy against a server that floods every request", () => {
     for (const name of names) expect(oneLine).toContain(`secret group "${name}"`);
     if (what.startsWith("1 GiB")) expect(oneLine).toContain("answer too large, cut there");
     else if (what.includes("parsed")) expect(oneLine).toContain("but data.id is missing");
-    else expect(oneLine).toContain("with more than 500000 JSON values: answer too large");
+    else expect(oneLine).toContain(`with more than ${ANSWER_LIMITS.values} JSON values: answer too large`);
 
     const peaks = fs.readdirSync(rssDir).filter((f) => f.endsWith(".rss")).map((f) => Number(fs.readFileSync(path.join(rssDir, f), "utf8")) / 1024);
     expect(peaks.length).toBeGreaterThan(0);

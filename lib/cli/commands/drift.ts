@@ -12,7 +12,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ControlPlaneClient, runDeadlineMs } from "../../client/client";
+import { ANSWER_LIMITS, AnswerLimits, ControlPlaneClient, runDeadlineMs } from "../../client/client";
 import type { SecretGroup } from "../../client/types";
 import { COLLABORATOR_ROLE_IDS } from "../../shared/api";
 import { Collaborator, HOOK_ENV, RECORDED_OUTPUT, Recorded, collaboratorsKey, parseVersions } from "../../shared/contract";
@@ -42,6 +42,12 @@ seconds (default 300).
 It runs terraform in the stack folder with the environment it is given: the
 backend's credentials, TFY_HOST and TFY_API_KEY, and for --repair everything
 cdktf deploy needs (the values of SecretValue.fromEnv, TF_VAR_*).`;
+
+/**
+ * Drift sends one request at a time, so one answer may be twice what the
+ * hook (8 in flight) allows: a page of 1000 groups of about 20 secrets each.
+ */
+const DRIFT_ANSWER_LIMITS: AnswerLimits = { bytes: 2 * ANSWER_LIMITS.bytes, values: 2 * ANSWER_LIMITS.values };
 
 export const IN_SYNC = 0;
 export const DRIFT = 2;
@@ -76,7 +82,7 @@ export const drift: Command = {
     try {
       const deadline = Date.now() + runDeadlineMs(env);
       const stacks = stackDirs(args, { all: true }).map((dir) => readStack(dir, env, deadline));
-      const client = () => new ControlPlaneClient({ env, deadline });
+      const client = () => new ControlPlaneClient({ env, deadline, answerLimits: DRIFT_ANSWER_LIMITS });
       let { findings, unchecked } = await check(stacks, client);
       for (const f of findings) say(`${f.stack}: secret group "${f.group}": ${f.what}; ${f.fix}`);
       if (unchecked.length) {
@@ -94,7 +100,7 @@ export const drift: Command = {
         if (names.length) repair(stack, names, env);
       }
       const after = stacks.map((s) => readStack(s.dir, env, Date.now() + runDeadlineMs(env)));
-      ({ findings, unchecked } = await check(after, () => new ControlPlaneClient({ env, deadline: Date.now() + runDeadlineMs(env) })));
+      ({ findings, unchecked } = await check(after, () => new ControlPlaneClient({ env, deadline: Date.now() + runDeadlineMs(env), answerLimits: DRIFT_ANSWER_LIMITS })));
       for (const f of findings) say(`after repair: ${f.stack}: secret group "${f.group}": ${f.what}; ${f.fix}`);
       for (const u of unchecked) console.error(printable(`after repair: ${u.stack}: secret group "${u.group}": could not check ${u.what}`));
       if (unchecked.length) return ERROR;
