@@ -33,9 +33,20 @@ export function hasConfig(dir: string): boolean {
 
 export type Terraform = (...args: string[]) => SpawnSyncReturns<string>;
 
-/** Runs terraform in the folder with the given environment, initializing it first when it never was. */
-export function terraformIn(dir: string, env: NodeJS.ProcessEnv): { terraform: Terraform; init(): SpawnSyncReturns<string> | undefined } {
-  const terraform: Terraform = (...a) => spawnSync("terraform", a, { cwd: dir, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+/**
+ * Runs terraform in the folder with the given environment, initializing it
+ * first when it never was; with a deadline (epoch ms), a run still going then
+ * is killed and fails.
+ */
+export function terraformIn(dir: string, env: NodeJS.ProcessEnv, deadline?: number): { terraform: Terraform; init(): SpawnSyncReturns<string> | undefined } {
+  const terraform: Terraform = (...a) => {
+    const timeout = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+    const res = spawnSync("terraform", a, { cwd: dir, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout });
+    if (res.error && (res.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
+      return { ...res, status: 1, stderr: `terraform ${a[0]} was stopped: the deadline passed (raise TFYSG_DEADLINE, seconds)` };
+    }
+    return res;
+  };
   return {
     terraform,
     init: () => (fs.existsSync(path.join(dir, ".terraform")) ? undefined : terraform("init", "-input=false", "-no-color")),

@@ -13,6 +13,7 @@ import { API_ROUTES, COLLABORATOR_ROLE_IDS, apiPath, groupNameOfFqn } from "../s
 import { Collaborator, ENV_API_KEY, ENV_DEADLINE, ENV_HOST, ENV_TIMEOUT } from "../shared/contract";
 import { AnswerProblem, Page, deleted, groupPage, oneGroup, oneSecret, secretPage } from "./answers";
 import {
+  AnswerTooLargeError,
   ConfigError,
   ConflictError,
   ControlPlaneError,
@@ -31,6 +32,26 @@ import { Redactor } from "./redact";
 import { CreateGroupInput, Secret, SecretGroup, SecretInput } from "./types";
 
 const PAGE_SIZE = 1000;
+export interface AnswerLimits {
+  /** The most of one answer read; past it the request is cut. */
+  bytes: number;
+  /**
+   * The most JSON values (each object or list, and each member after a
+   * comma) one answer may hold, counted before parsing: a few MiB of JSON can
+   * parse into millions of objects, gigabytes in memory.
+   */
+  values: number;
+}
+
+/**
+ * What one answer may be, sized for the hook, which has 8 requests in flight:
+ * whatever a server sends, the hook stays far below 512 MiB. Enough for one
+ * group's secrets with their values (100 of 64 KiB: 6.5 MiB) and for a page
+ * of 1000 groups of about 10 secrets each in the local control plane's shape.
+ * Past either limit the call fails as "answer too large", never retried.
+ */
+export const ANSWER_LIMITS: AnswerLimits = { bytes: 8 * 1024 * 1024, values: 250_000 };
+
 /** A list that has not ended after this many pages is not the API's: 100,000 items. */
 const MAX_PAGES = 100;
 
@@ -66,6 +87,8 @@ export interface ClientOptions {
   env?: Env;
   /** Injected for tests of the retry policy. */
   sleep?: (ms: number) => Promise<void>;
+  /** What one answer may be. Default: ANSWER_LIMITS. */
+  answerLimits?: AnswerLimits;
 }
 
 export const DEFAULTS = { timeoutMs: 30_000, maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5_000, runMs: 300_000 };
@@ -163,6 +186,7 @@ export class ControlPlaneClient {
   private readonly redactor: Redactor;
   private readonly logLine: (line: string) => void;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly limits: AnswerLimits;
 
   constructor(options: ClientOptions = {}) {
     const env = options.env ?? process.env;
@@ -188,6 +212,7 @@ export class ControlPlaneClient {
     const log = options.log;
     this.logLine = log ? (line) => log(this.redactor.redact(line)) : () => undefined;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.limits = options.answerLimits ?? ANSWER_LIMITS;
     if (this.proxy) this.logLine(`reaching ${url.host} through the proxy at ${this.proxy.label} (${this.proxy.from}), in a CONNECT tunnel`);
 
     const tlsOptions: https.AgentOptions = { keepAlive: true, ca: options.ca ? trustedWith(options.ca) : undefined };
@@ -197,6 +222,8 @@ export class ControlPlaneClient {
       // Statuses are ours to interpret: axios errors for them would carry the config (token, body).
       validateStatus: () => true,
       maxRedirects: 0,
+      maxContentLength: this.limits.bytes,
+      transformResponse: [(data: unknown) => parseAnswer(data, this.limits.values)],
       // axios's own proxy support sends https requests to an http proxy in the clear; proxyFor decides.
       proxy: false,
       // Node's http/https only: the hook bundle leaves out axios's fetch and http2 paths.
@@ -410,6 +437,11 @@ export class ControlPlaneClient {
           this.logLine(`${call.method} ${call.path} -> cut at the run's deadline after ${ms} ms`);
           throw this.scrub(new DeadlineError(ctx, attempt));
         }
+        const large = tooLarge(failure, this.limits);
+        if (large) {
+          this.logLine(`${call.method} ${call.path} -> answer too large (${large}) after ${ms} ms`);
+          throw this.scrub(new AnswerTooLargeError(ctx, large, call.method === "POST" && !call.idempotent));
+        }
         const netCode = abort.signal.aborted ? "ETIMEDOUT" : networkCode(failure);
         this.logLine(`${call.method} ${call.path} -> no answer (${netCode}) after ${ms} ms`);
         this.refuseAtOnce(ctx, failure, netCode);
@@ -455,7 +487,9 @@ export class ControlPlaneClient {
   private refuseAtOnce(ctx: ErrorContext, failure: unknown, code: string): void {
     if (CERT_CODES.has(code)) {
       const atProxy = (rootCause(failure) as { atProxy?: boolean })?.atProxy === true;
-      throw this.scrub(new TlsError(ctx, code, atProxy && this.proxy ? `the proxy ${this.proxy.label}` : this.hostname));
+      throw this.scrub(
+        atProxy && this.proxy ? new TlsError(ctx, code, `the proxy ${this.proxy.label}`, this.proxy.from) : new TlsError(ctx, code, this.hostname),
+      );
     }
     const refused = rootCause(failure);
     if (refused instanceof ProxyConnectError && refused.status >= 400 && refused.status < 500 && this.proxy) {
@@ -506,6 +540,41 @@ function rootCause(err: unknown): unknown {
   let e = err as { cause?: unknown } | undefined;
   while (e && typeof e === "object" && e.cause) e = e.cause as { cause?: unknown };
   return e;
+}
+
+/** What made an answer too large, when that is why it failed: axios's maxContentLength, or parseAnswer's count. */
+function tooLarge(err: unknown, limits: AnswerLimits): string | undefined {
+  if (err instanceof TooManyValues) return `more than ${limits.values} JSON values`;
+  const e = err as { code?: unknown; message?: unknown };
+  const cut = e?.code === "ERR_BAD_RESPONSE" && typeof e.message === "string" && e.message.startsWith("maxContentLength size");
+  return cut ? `more than ${limits.bytes / (1024 * 1024)} MiB` : undefined;
+}
+
+class TooManyValues extends Error {}
+
+/**
+ * An answer's text as JSON, or as the text itself when it is not JSON (the
+ * checks in answers.ts say so). Its values are counted first (each object or
+ * list, and each member after a comma, outside strings): too many fail the
+ * call instead of filling the memory.
+ */
+function parseAnswer(data: unknown, maxValues: number): unknown {
+  if (typeof data !== "string" || data.trim() === "") return data;
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if ((c === 0x7b || c === 0x5b || c === 0x2c) && ++values > maxValues) throw new TooManyValues();
+  }
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
 }
 
 function networkCode(err: unknown): string {

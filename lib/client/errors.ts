@@ -154,10 +154,10 @@ export class DeadlineError extends ControlPlaneError {
 
 /** The certificate of the control plane (or of an https proxy) failed verification: never retried. */
 export class TlsError extends ControlPlaneError {
-  constructor(ctx: ErrorContext, code: string, certHost: string) {
+  constructor(ctx: ErrorContext, code: string, certHost: string, setting = "TFY_HOST") {
     const message =
       code === "ERR_TLS_CERT_ALTNAME_INVALID"
-        ? `the certificate of ${certHost} is issued for another name; check TFY_HOST`
+        ? `the certificate of ${certHost} is issued for another name; check ${setting}`
         : code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID"
           ? `the certificate of ${certHost} is ${code === "CERT_HAS_EXPIRED" ? "expired" : "not yet valid"}; check the server's certificate and this machine's clock`
           : `the certificate of ${certHost} is not trusted; set NODE_EXTRA_CA_CERTS to your CA bundle`;
@@ -189,6 +189,18 @@ export class UnexpectedAnswerError extends ControlPlaneError {
       ctx,
       status,
       "UNEXPECTED_ANSWER",
+    );
+  }
+}
+
+/** An answer longer than the client reads: the request was cut there, and is not sent again. */
+export class AnswerTooLargeError extends ControlPlaneError {
+  constructor(ctx: ErrorContext, what: string, mayHaveApplied: boolean) {
+    super(
+      `${subject(ctx)}the control plane at ${ctx.host} answered ${ctx.method} ${ctx.path}${through(ctx)} with ${what}: answer too large, cut there${mayHaveApplied ? " (the group may have been created)" : ""}; check that TFY_HOST is the control plane's API and not a proxy, gateway or download`,
+      ctx,
+      0,
+      "ANSWER_TOO_LARGE",
     );
   }
 }

@@ -150,14 +150,25 @@ export class TunnelAgent extends https.Agent {
     const { url } = this.proxy;
     const headers: Record<string, string> = { Host: target };
     if (this.proxy.authorization) headers["Proxy-Authorization"] = this.proxy.authorization;
+    const proxyHost = url.hostname.replace(/^\[|\]$/g, "");
     const request = (url.protocol === "https:" ? https : http).request({
-      host: url.hostname.replace(/^\[|\]$/g, ""),
+      host: proxyHost,
       port: url.port || (url.protocol === "https:" ? 443 : 80),
       method: "CONNECT",
       path: target,
       headers,
       agent: false,
       timeout: this.connectTimeoutMs,
+      // TLS to an https proxy is checked against the proxy's own name, with the
+      // same trusted CAs. Left alone, Node takes the name from the Host header,
+      // which names the control plane.
+      ...(url.protocol === "https:"
+        ? {
+            ca: (options as tls.ConnectionOptions).ca,
+            servername: net.isIP(proxyHost) ? "" : proxyHost,
+            checkServerIdentity: (_: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(proxyHost, cert),
+          }
+        : {}),
     });
     request.once("timeout", () => request.destroy(Object.assign(new Error("CONNECT timed out"), { code: "ETIMEDOUT" })));
     // Tagged, so that a certificate failure names the proxy, not the control plane.

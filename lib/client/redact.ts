@@ -6,9 +6,14 @@
  * - Values win: a value is scrubbed wherever it appears, even inside a group
  *   name, a key or a path. Nothing is "allowed" around it.
  * - A server may echo a value back in any encoding: raw, JSON-escaped (also
- *   with \uXXXX for non-ASCII, escaped slashes, twice escaped), URL-encoded
- *   (also with "+" for spaces, lowercase hex) and in either Unicode
- *   normalisation. Every form is scrubbed.
+ *   with \uXXXX for non-ASCII, escaped slashes, twice escaped), HTML-escaped,
+ *   URL-encoded (also with "+" for spaces, lowercase hex), base64 (standard
+ *   or URL-safe, padded or not, at any byte offset inside a longer encoded
+ *   text), hex, in either Unicode normalisation and in any letter case.
+ *   Every form is scrubbed.
+ * - A value in part: any run of MIN_RUN or more characters of any of those
+ *   forms is scrubbed, wherever it stands (a server that quotes the first 14
+ *   characters of a value, or the base64 of its prefix).
  * - Values shorter than MIN_SCRUBBED_LENGTH cannot be scrubbed without
  *   mangling every message ("a", "1", "on"). Our own messages never quote
  *   values; the only text that might is what the server wrote, and
@@ -17,16 +22,26 @@
  */
 
 export const MIN_SCRUBBED_LENGTH = 4;
+/** A run of this many characters of a value (in any of its forms) is scrubbed wherever it appears. */
+export const MIN_RUN = 12;
 export const REDACTED = "[REDACTED]";
 /** What replaces a server message that quotes a value too short to scrub. */
 export const WITHHELD = "the server's message is withheld: it may quote a secret value too short to scrub";
+/**
+ * How much of a server's message is looked at. Past it the text is dropped
+ * unread; a value that crosses this first cut leaves at most a prefix, which
+ * the run and cut-tail rules scrub.
+ */
+const SERVER_TEXT_READ = 4096;
 
 export class Redactor {
   private readonly values = new Set<string>();
-  /** Every form of every value of MIN_SCRUBBED_LENGTH or more, longest first. */
+  /** Every form of every value of MIN_SCRUBBED_LENGTH or more, case-folded, longest first. */
   private needles: string[] = [];
-  /** Every form of the shorter values. */
+  /** Every form of the shorter values, case-folded. */
   private short: string[] = [];
+  /** Every form at least MIN_RUN long, case-folded: the texts a run is looked for in. */
+  private readonly runForms = new Set<string>();
 
   constructor(values: Iterable<string | undefined> = []) {
     this.add(...values);
@@ -38,7 +53,11 @@ export class Redactor {
       if (typeof v !== "string" || v === "" || this.values.has(v)) continue;
       this.values.add(v);
       const target = v.length >= MIN_SCRUBBED_LENGTH ? this.needles : this.short;
-      for (const form of encodings(v)) if (!target.includes(form)) target.push(form);
+      const forms = [...encodings(v)].map(fold);
+      for (const folded of forms) if (!target.includes(folded)) target.push(folded);
+      // For runs, one text per family: URL-safe base64 is read as standard, a form inside another adds nothing.
+      const runs = [...new Set(forms.filter((f) => f.length >= MIN_RUN).map(canon))];
+      for (const f of runs) if (!runs.some((g) => g !== f && g.includes(f))) this.runForms.add(f);
       changed = true;
     }
     // Longest first, so a value that contains another is scrubbed whole.
@@ -46,11 +65,16 @@ export class Redactor {
     return this;
   }
 
-  /** Our own text (messages, log lines, error fields): every form of every value scrubbed. */
+  /** Our own text (messages, log lines, error fields): every form of every value, and every run of one, scrubbed. */
   redact(text: string): string {
-    let out = text;
-    for (const n of this.needles) if (out.includes(n)) out = out.split(n).join(REDACTED);
-    return out;
+    if (text === "" || this.values.size === 0) return text;
+    const folded = fold(text);
+    const hits: Range[] = [];
+    for (const n of this.needles) {
+      for (let i = folded.indexOf(n); i >= 0; i = folded.indexOf(n, i + 1)) hits.push([i, i + n.length]);
+    }
+    hits.push(...runsOf(folded, this.runForms));
+    return replaceRanges(text, hits);
   }
 
   /**
@@ -59,24 +83,45 @@ export class Redactor {
    * that begins a value). Withheld whole when it holds a value too short to scrub.
    */
   serverText(text: string, max = 300): string {
-    let out = scrubCutTail(this.redact(text), this.needles);
-    if (this.short.some((s) => out.includes(s))) return WITHHELD;
-    if (out.length > max) out = `${Array.from(out).slice(0, max).join("")}…`;
+    const read = text.length > SERVER_TEXT_READ ? text.slice(0, SERVER_TEXT_READ) : text;
+    let out = scrubCutTail(this.redact(read), this.needles);
+    const folded = fold(out);
+    if (this.short.some((s) => folded.includes(s))) return WITHHELD;
+    if (out.length > max || read !== text) out = `${Array.from(out).slice(0, max).join("")}…`;
     return out;
   }
+}
+
+type Range = [number, number];
+
+/**
+ * Lower case, one UTF-16 unit for one, so that positions in the folded text
+ * are positions in the original. (The few characters whose lower case is
+ * longer are left as they are; their upper- and lower-case forms are forms
+ * of their own.)
+ */
+function fold(s: string): string {
+  const lower = s.toLowerCase();
+  if (lower.length === s.length) return lower;
+  let out = "";
+  for (const c of s) {
+    const l = c.toLowerCase();
+    out += l.length === c.length ? l : c;
+  }
+  return out;
 }
 
 /** The forms in which a server may echo `v` back. */
 function encodings(v: string): Set<string> {
   const forms = new Set<string>();
-  for (const raw of new Set([v, v.normalize("NFC"), v.normalize("NFD")])) {
+  for (const raw of new Set([v, v.normalize("NFC"), v.normalize("NFD"), v.toUpperCase(), v.toLowerCase()])) {
     const json = JSON.stringify(raw).slice(1, -1);
     const asciiLower = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-    const asciiUpper = asciiLower.replace(/\\u([0-9a-f]{4})/g, (_, h: string) => `\\u${h.toUpperCase()}`);
-    for (const f of [raw, json, asciiLower, asciiUpper, JSON.stringify(json).slice(1, -1)]) {
+    for (const f of [raw, json, asciiLower, JSON.stringify(json).slice(1, -1)]) {
       forms.add(f);
       forms.add(f.replace(/\//g, "\\/"));
     }
+    for (const html of htmlForms(raw)) forms.add(html);
     for (const encode of [encodeURIComponent, encodeURI]) {
       let url: string;
       try {
@@ -86,19 +131,129 @@ function encodings(v: string): Set<string> {
       }
       forms.add(url);
       forms.add(url.replace(/%20/g, "+"));
-      forms.add(url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+    }
+    const bytes = Buffer.from(raw, "utf8");
+    forms.add(bytes.toString("hex"));
+    for (const b64 of base64Forms(bytes)) {
+      forms.add(b64);
+      forms.add(b64.replace(/\+/g, "-").replace(/\//g, "_"));
     }
   }
+  forms.delete("");
   return forms;
+}
+
+/** `&`, `<`, `>`, `"` and `'` escaped as HTML templates do (named or numeric). */
+function htmlForms(raw: string): string[] {
+  if (!/[&<>"']/.test(raw)) return [];
+  const named = (apos: string, quot: string) =>
+    raw.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, quot).replace(/'/g, apos);
+  return [named("&#39;", "&quot;"), named("&#x27;", "&quot;"), named("&apos;", "&quot;"), named("&#39;", "&#34;")];
+}
+
+/**
+ * Base64 of the bytes as they may stand inside a longer encoded text: at each
+ * of the three byte offsets, the characters that depend on the value alone
+ * (the whole encoding, padded, at offset 0).
+ */
+function base64Forms(bytes: Buffer): string[] {
+  const out = [bytes.toString("base64")];
+  for (let shift = 0; shift < 3; shift++) {
+    const b64 = Buffer.concat([Buffer.alloc(shift), bytes]).toString("base64").replace(/=+$/, "");
+    const head = Math.ceil((shift * 8) / 6);
+    const tail = (shift + bytes.length) % 3 === 0 ? 0 : 1;
+    const core = b64.slice(head, b64.length - tail);
+    if (core.length >= MIN_SCRUBBED_LENGTH) out.push(core);
+  }
+  return out;
+}
+
+/** URL-safe base64 read as standard base64 (same length): one text to look for runs in, not two. */
+function canon(s: string): string {
+  return s.replace(/-/g, "+").replace(/_/g, "/");
+}
+
+// A module binding, not a global look-up per character (slow inside jest's vm contexts).
+const imul = Math.imul;
+const BASE = 131;
+/** BASE ** (MIN_RUN - 1), in 32-bit arithmetic like the hash itself. */
+const TOP = (() => {
+  let p = 1;
+  for (let i = 1; i < MIN_RUN; i++) p = imul(p, BASE);
+  return p;
+})();
+const FILTER_BITS = 1 << 16;
+
+/**
+ * Where `text` (case-folded) holds a run of MIN_RUN or more characters of one
+ * of `forms`: the text's windows are hashed (it is short), each form is
+ * scanned with a rolling hash (a bit filter first, so a miss costs a few
+ * integer operations), and a matching hash is checked character by
+ * character. Overlapping windows make one range.
+ */
+function runsOf(folded: string, forms: ReadonlySet<string>): Range[] {
+  const k = MIN_RUN;
+  if (folded.length < k || forms.size === 0) return [];
+  const text = canon(folded);
+  const windows = new Map<number, number[]>();
+  const filter = new Uint32Array(FILTER_BITS / 32);
+  let h = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (i >= k) h = (h - imul(text.charCodeAt(i - k), TOP)) | 0;
+    h = (imul(h, BASE) + text.charCodeAt(i)) | 0;
+    if (i < k - 1) continue;
+    const bit = h & (FILTER_BITS - 1);
+    filter[bit >>> 5] |= 1 << (bit & 31);
+    const at = windows.get(h);
+    if (at) at.push(i - k + 1);
+    else windows.set(h, [i - k + 1]);
+  }
+  const hits: Range[] = [];
+  const marked = new Uint8Array(text.length);
+  for (const form of forms) {
+    h = 0;
+    for (let j = 0; j < form.length; j++) {
+      if (j >= k) h = (h - imul(form.charCodeAt(j - k), TOP)) | 0;
+      h = (imul(h, BASE) + form.charCodeAt(j)) | 0;
+      if (j < k - 1) continue;
+      const bit = h & (FILTER_BITS - 1);
+      if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
+      const at = windows.get(h);
+      if (!at) continue;
+      for (const i of at) {
+        if (marked[i] || text.slice(i, i + k) !== form.slice(j - k + 1, j + 1)) continue;
+        marked[i] = 1;
+        hits.push([i, i + k]);
+      }
+    }
+  }
+  return hits;
+}
+
+/** `text` with every range (overlapping ones merged) replaced by REDACTED. */
+function replaceRanges(text: string, ranges: Range[]): string {
+  if (ranges.length === 0) return text;
+  ranges.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let at = 0;
+  let i = 0;
+  while (i < ranges.length) {
+    let [start, end] = ranges[i++];
+    while (i < ranges.length && ranges[i][0] <= end) end = Math.max(end, ranges[i++][1]);
+    out += text.slice(at, start) + REDACTED;
+    at = end;
+  }
+  return out + text.slice(at);
 }
 
 /** Scrubs the end of `text` when it is the beginning of a value (a value cut by the server). */
 function scrubCutTail(text: string, needles: string[]): string {
   const body = text.replace(/(\.\.\.|…)\s*$/, "");
+  const folded = fold(body);
   for (const n of needles) {
-    const from = Math.max(0, body.length - n.length + 1);
-    for (let i = from; i <= body.length - MIN_SCRUBBED_LENGTH; i++) {
-      if (body.charCodeAt(i) === n.charCodeAt(0) && n.startsWith(body.slice(i))) {
+    const from = Math.max(0, folded.length - n.length + 1);
+    for (let i = from; i <= folded.length - MIN_SCRUBBED_LENGTH; i++) {
+      if (folded.charCodeAt(i) === n.charCodeAt(0) && n.startsWith(folded.slice(i))) {
         return `${body.slice(0, i)}${REDACTED}${text.slice(body.length)}`;
       }
     }

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { Annotations, Token } from "cdktf";
 import { Collaborator, CollaboratorRole, ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec, collaboratorsKey } from "../shared/contract";
-import { RUNNER_VALUE_BUDGET_BYTES, collaboratorProblems, groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems } from "../shared/rules";
+import { RUNNER_VALUE_BUDGET_BYTES, collaboratorProblems, groupNameProblems, integrationIdProblems, keySetProblems, literalTextProblems, secretValueProblems } from "../shared/rules";
 import { FingerprintPart, digestKeyProblems, fingerprint } from "./fingerprint";
 import { HookKind, HookResource } from "./hook-resource";
 import { SecretSource, SecretValue } from "./secret-value";
@@ -96,6 +96,8 @@ export class SecretGroup extends Construct {
     const parts: FingerprintPart[] = [];
     /** Terraform variables whose values only Terraform sees: hashed at plan time. */
     const planned: { key: string; variable: string }[] = [];
+    /** Every secret that comes from a Terraform variable, ephemeral or not. */
+    const fromVariables: { key: string; variable: string }[] = [];
     for (const key of this.keys) {
       const source = sourceOf(secrets[key]);
       if (!source) continue;
@@ -117,7 +119,13 @@ export class SecretGroup extends Construct {
         // from it; Terraform would otherwise suppress the hook's output.
         values.push({ expression: `\${nonsensitive(var.${variable})}`, ephemeral: source.ephemeral });
         parts.push({ key, unseen: `${source.ephemeral ? "ephemeral" : "variable"}:${variable}` });
-        if (!source.ephemeral) planned.push({ key, variable });
+        fromVariables.push({ key, variable });
+        if (!source.ephemeral) {
+          planned.push({ key, variable });
+          Annotations.of(this).addWarning(
+            `secret "${key}" comes from variable "${source.variable.node.id}", which is not ephemeral: a saved plan file (terraform plan -out, cdktf diff) holds its value in clear, and the key secret_groups_digest_key of its digest; never keep plan files, rotate that key if one leaked, or make the variable ephemeral (variable.addOverride("ephemeral", true)) and push new values with secretsVersion`,
+          );
+        }
       }
     }
     if (parts.some((p) => "value" in p)) problems.push(...digestKeyProblems(process.env));
@@ -162,6 +170,14 @@ export class SecretGroup extends Construct {
       },
     });
     if (!groupNameProblems(name).length) marker.setLogicalId(`secret_group_${name}`);
+    if (fromVariables.length) {
+      marker.resource.addOverride("lifecycle.precondition", [
+        {
+          condition: carriableCondition(fromVariables),
+          error_message: `Secret group "${name}": the value of ${fromVariables.map((v) => `secret "${v.key}" (variable ${v.variable})`).join(" or ")} contains a NUL character (which no environment variable can carry) or U+FFFD (what text that was not valid Unicode became on the way); fix the value.`,
+        },
+      ]);
+    }
     // In a workspace's first apply the stack's state is read during apply:
     // nothing of ours may be saved while it is read.
     marker.resource.addOverride("depends_on", [runtime.stateAddress]);
@@ -182,6 +198,19 @@ export class SecretGroup extends Construct {
     }
     return this.secretFqns(key);
   }
+}
+
+/**
+ * A Terraform variable's value reaches the hook through its environment: a
+ * NUL cannot (Terraform fails naming no group), and U+FFFD is what text that
+ * was not valid Unicode became. Refused at plan, before any request, by a
+ * precondition on the group's resource. (Not a validation on the variable:
+ * Terraform 1.11 prints a sensitive variable's value when its validation fails.)
+ */
+function carriableCondition(variables: { key: string; variable: string }[]): string {
+  // try(): a null or non-string value is left to Terraform's own checks.
+  const one = (v: string) => `try(!strcontains(var.${v}, "\\u0000") && !strcontains(var.${v}, "\\uFFFD"), true)`;
+  return `\${${variables.map((v) => one(v.variable)).join(" && ")}}`;
 }
 
 function seen(key: string, value: string | undefined, unseen: string): FingerprintPart {
@@ -225,6 +254,7 @@ function validate(props: SecretGroupProps): string[] {
           problems.push(`secret "${key}": a literal must be a plain string; pass a Terraform variable with SecretValue.fromVariable`);
         } else {
           problems.push(...secretValueProblems(key, source.value));
+          problems.push(...literalTextProblems(`secret group ${JSON.stringify(props.name)}: secret "${key}": the literal value`, source.value));
         }
       } else if (source.kind === "env") {
         if (typeof source.env !== "string" || !ENV_NAME.test(source.env)) {

@@ -7,6 +7,7 @@ import { ConfigError } from "../client/errors";
 import { Redactor } from "../client/redact";
 import * as fs from "fs";
 import { ENV_API_KEY, ENV_DEBUG, HOOK_ENV, HookOp, OPS } from "../shared/contract";
+import { printable } from "../shared/text";
 import { HookContext, HookError, OPERATIONS } from "./ops";
 
 /** How often the hook checks that Terraform, which started it, is still alive. */
@@ -16,7 +17,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = Date.now();
   const op = argv[2] as HookOp;
   const redactor = new Redactor([env[ENV_API_KEY]]);
-  const print = (line: string) => process.stderr.write(`${redactor.redact(line)}\n`);
+  // Lines may hold a server's names and messages: no control bytes reach the terminal.
+  const print = (line: string) => process.stderr.write(`${printable(redactor.redact(line))}\n`);
   if (!OPS.includes(op)) {
     print(`usage: hook.js <${OPS.join("|")}>`);
     return 2;
@@ -37,7 +39,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     await OPERATIONS[op](ctx);
     return 0;
   } catch (err) {
-    const message = redactor.redact(describe(err));
+    const message = redactor.redact(describe(err)).split("\n").map(printable).join("\n");
     process.stderr.write(`${message}\n`);
     const report = env[HOOK_ENV.report];
     if (report) fs.writeFileSync(report, `${message}\n`);

@@ -14,7 +14,7 @@ import type { SecretGroup } from "../client/types";
 import { groupNameOfFqn } from "../shared/api";
 import { Decision, Provenance, createMarker, decideExisting, provenance } from "../shared/ownership";
 import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, RECORDED_FIELDS, Recorded, parseVersions, recordFile } from "../shared/contract";
-import { secretValueProblems } from "../shared/rules";
+import { carriedTextProblems, secretValueProblems } from "../shared/rules";
 import { plural } from "../shared/text";
 import { Action, planReconcile, recordOf } from "./plan";
 
@@ -340,6 +340,8 @@ function resolveAll(ctx: HookContext, specs: GroupSpec[]): Map<string, Secrets> 
       }
       ctx.redactor.add(value);
       mine.push(...secretValueProblems(s.key, value));
+      const from = s.source === "env" ? ` of SecretValue.fromEnv("${s.env}")` : "";
+      mine.push(...carriedTextProblems(`secret "${s.key}": the value${from}`, value));
       return { key: s.key, value };
     });
     if (mine.length) problems.push(`secret group "${spec.name}": ${mine.join("; ")}`);

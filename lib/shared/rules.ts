@@ -8,6 +8,43 @@ export const GROUP_NAME_PATTERN = /^[a-z][a-z0-9-]{1,62}[a-z0-9]$/;
 export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_KEYS_PER_GROUP = 100;
 export const MAX_VALUE_BYTES = 64 * 1024;
+/**
+ * Key names travel to the hook in environment variables (the group's spec,
+ * then its record with each secret's fqn), which Linux caps at 128 KiB each:
+ * a key is at most this long, and a group's key names together at most
+ * MAX_KEY_NAMES_CHARS.
+ */
+export const MAX_KEY_LENGTH = 256;
+export const MAX_KEY_NAMES_CHARS = 8 * 1024;
+
+/**
+ * What keeps a string from reaching the control plane as written, never
+ * quoting it: a NUL (an environment variable ends there), a lone UTF-16
+ * surrogate (not Unicode: Terraform and UTF-8 carry U+FFFD instead), and
+ * U+FFFD itself (what such a character became on the way: the hook cannot
+ * tell it from one that was written).
+ */
+export function carriedTextProblems(what: string, text: string): string[] {
+  const problems: string[] = [];
+  if (text.includes("\u0000")) problems.push(`${what} contains a NUL character, which no environment variable can carry`);
+  if (/\p{Cs}/u.test(text)) problems.push(`${what} contains a lone UTF-16 surrogate, which is not Unicode text: it would arrive as U+FFFD`);
+  if (text.includes("\ufffd")) {
+    problems.push(`${what} contains U+FFFD, the replacement character: text that was not valid Unicode (or not valid UTF-8 in the environment) became it on the way`);
+  }
+  return problems;
+}
+
+/**
+ * carriedTextProblems, and text that Terraform would change: it normalizes
+ * every string of the configuration to Unicode NFC.
+ */
+export function literalTextProblems(what: string, text: string): string[] {
+  const problems = carriedTextProblems(what, text);
+  if (problems.length === 0 && text !== text.normalize("NFC")) {
+    problems.push(`${what} is not in Unicode NFC: Terraform normalizes strings to NFC, so other bytes would arrive; write it in NFC (String.prototype.normalize("NFC"))`);
+  }
+  return problems;
+}
 
 /** Problems with a group name, as sentences; empty when the name is valid. */
 export function groupNameProblems(name: unknown): string[] {
@@ -26,6 +63,7 @@ export function groupNameProblems(name: unknown): string[] {
 export function secretKeyProblems(key: unknown): string[] {
   if (typeof key !== "string") return [`secret key must be a string, got ${describe(key)}`];
   if (key.length === 0) return ["secret key is empty"];
+  if (key.length > MAX_KEY_LENGTH) return [`secret key "${key.slice(0, 32)}…" is ${key.length} characters long, more than the ${MAX_KEY_LENGTH} allowed`];
   if (!SECRET_KEY_PATTERN.test(key)) {
     return [
       `secret key ${JSON.stringify(key)} is invalid: use letters, digits and "_", not starting with a digit`,
@@ -34,7 +72,11 @@ export function secretKeyProblems(key: unknown): string[] {
   return [];
 }
 
-/** Problems with a secret value (never quoting it); empty when the value is valid. */
+/**
+ * Problems with a secret value's type and size (never quoting it); empty when
+ * the value is valid. Its text is checked by carriedTextProblems (the hook)
+ * and literalTextProblems (a literal, at synth).
+ */
 export function secretValueProblems(key: string, value: unknown): string[] {
   if (typeof value !== "string") return [`secret "${key}": value must be a string, got ${describe(value)}`];
   const bytes = Buffer.byteLength(value, "utf8");
@@ -56,6 +98,12 @@ export function keySetProblems(keys: readonly unknown[], opts: { foldCase?: bool
   if (keys.length > MAX_KEYS_PER_GROUP) {
     problems.push(`secrets has ${keys.length} keys, more than the ${MAX_KEYS_PER_GROUP} allowed`);
   }
+  const chars = keys.reduce<number>((n, k) => n + (typeof k === "string" ? k.length : 0), 0);
+  if (chars > MAX_KEY_NAMES_CHARS) {
+    problems.push(
+      `the key names add up to ${chars} characters, more than the ${MAX_KEY_NAMES_CHARS} one hook run can carry for a group (Linux caps each environment variable at 128 KiB); use shorter keys or split the group`,
+    );
+  }
   const seen = new Map<string, string>();
   for (const key of keys) {
     problems.push(...secretKeyProblems(key));
@@ -75,7 +123,7 @@ export function integrationIdProblems(integrationId: unknown): string[] {
   if (integrationId !== integrationId.trim()) {
     return [`integrationId ${JSON.stringify(integrationId)} has leading or trailing whitespace`];
   }
-  return [];
+  return literalTextProblems("integrationId", integrationId);
 }
 
 /** Collaborator subjects: a user by email or a team by name; no "," or "=" (see collaboratorsKey). */
@@ -86,7 +134,7 @@ export const COLLABORATOR_ROLES = ["admin", "editor", "viewer"] as const;
 /** Problems with one collaborator subject; empty when valid. */
 export function subjectProblems(subject: unknown): string[] {
   if (typeof subject !== "string") return [`collaborator subject must be a string, got ${describe(subject)}`];
-  if (USER_SUBJECT_PATTERN.test(subject) || TEAM_SUBJECT_PATTERN.test(subject)) return [];
+  if (USER_SUBJECT_PATTERN.test(subject) || TEAM_SUBJECT_PATTERN.test(subject)) return literalTextProblems(`collaborator ${JSON.stringify(subject)}`, subject);
   return [`collaborator subject ${JSON.stringify(subject)} is invalid: use "user:<email>" or "team:<name>"`];
 }
 

@@ -8,6 +8,7 @@ import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import * as tls from "tls";
 
 export interface Certs {
   dir: string;
@@ -48,13 +49,15 @@ export interface RecordingProxy {
  * name a host that does not resolve). Anything but CONNECT is answered 502:
  * a client that sends its request to the proxy in the clear fails, and the
  * recording shows it. With `credentials`, a CONNECT without that
- * Proxy-Authorization is answered 407.
+ * Proxy-Authorization is answered 407. With `tls`, an https:// proxy: clients
+ * speak TLS to it with that key and certificate, and the recording is what
+ * the proxy reads after decrypting.
  */
-export async function recordingProxy(upstreamPort: number, opts: { credentials?: string } = {}): Promise<RecordingProxy> {
+export async function recordingProxy(upstreamPort: number, opts: { credentials?: string; tls?: { key: string; cert: string } } = {}): Promise<RecordingProxy> {
   const chunks: Buffer[] = [];
   const connects: string[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
+  const onClient = (client: net.Socket) => {
     sockets.add(client);
     client.on("close", () => sockets.delete(client));
     client.on("error", () => undefined);
@@ -86,11 +89,14 @@ export async function recordingProxy(upstreamPort: number, opts: { credentials?:
       upstream.on("end", () => client.end());
       client.on("end", () => upstream?.end());
     });
-  });
+  };
+  const server = opts.tls ? tls.createServer(opts.tls, onClient) : net.createServer(onClient);
+  // A client that refuses the proxy's certificate ends the handshake: not the proxy's error.
+  server.on("tlsClientError", () => undefined);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`,
     port,
     received: () => Buffer.concat(chunks),
     connects,

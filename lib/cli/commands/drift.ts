@@ -12,10 +12,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ControlPlaneClient } from "../../client/client";
+import { ANSWER_LIMITS, AnswerLimits, ControlPlaneClient, runDeadlineMs } from "../../client/client";
 import type { SecretGroup } from "../../client/types";
 import { COLLABORATOR_ROLE_IDS } from "../../shared/api";
 import { Collaborator, HOOK_ENV, RECORDED_OUTPUT, Recorded, collaboratorsKey, parseVersions } from "../../shared/contract";
+import { printable } from "../../shared/text";
 import type { Command } from "../command";
 import { hasConfig, stackDirs, terraformIn } from "../stacks";
 
@@ -33,11 +34,20 @@ Options:
                 in the stack folder (the runners of the drifted groups
                 replaced, TFYSG_REPAIR naming those groups), then checks again
 
-Exit status: 0 in sync, 2 drift found (after --repair: drift left), 1 error.
+Exit status: 0 in sync, 2 drift found (after --repair: drift left), 1 error,
+or something could not be checked (the control plane's answer lacked it).
+The check (terraform output and the API requests) stops after TFYSG_DEADLINE
+seconds (default 300).
 
 It runs terraform in the stack folder with the environment it is given: the
 backend's credentials, TFY_HOST and TFY_API_KEY, and for --repair everything
 cdktf deploy needs (the values of SecretValue.fromEnv, TF_VAR_*).`;
+
+/**
+ * Drift sends one request at a time, so one answer may be twice what the
+ * hook (8 in flight) allows: a page of 1000 groups of about 20 secrets each.
+ */
+const DRIFT_ANSWER_LIMITS: AnswerLimits = { bytes: 2 * ANSWER_LIMITS.bytes, values: 2 * ANSWER_LIMITS.values };
 
 export const IN_SYNC = 0;
 export const DRIFT = 2;
@@ -67,13 +77,21 @@ export const drift: Command = {
       console.error(`secret-groups drift: unknown option ${unknown[0]} (see --help)`);
       return ERROR;
     }
+    // Everything printed may hold a server's strings: no control bytes reach the terminal.
+    const say = (line: string) => console.log(printable(line));
     try {
-      const stacks = stackDirs(args, { all: true }).map((dir) => readStack(dir, env));
-      const client = () => new ControlPlaneClient({ env });
-      let findings = await check(stacks, client);
-      for (const f of findings) console.log(`${f.stack}: secret group "${f.group}": ${f.what}; ${f.fix}`);
+      const deadline = Date.now() + runDeadlineMs(env);
+      const stacks = stackDirs(args, { all: true }).map((dir) => readStack(dir, env, deadline));
+      const client = () => new ControlPlaneClient({ env, deadline, answerLimits: DRIFT_ANSWER_LIMITS });
+      let { findings, unchecked } = await check(stacks, client);
+      for (const f of findings) say(`${f.stack}: secret group "${f.group}": ${f.what}; ${f.fix}`);
+      if (unchecked.length) {
+        for (const u of unchecked) console.error(printable(`${u.stack}: secret group "${u.group}": could not check ${u.what}`));
+        console.error(`secret-groups drift: ${unchecked.length} ${unchecked.length === 1 ? "thing" : "things"} could not be checked, so this is not "in sync"; check that TFY_HOST is the control plane's API`);
+        return ERROR;
+      }
       if (findings.length === 0) {
-        console.log(`in sync: ${stacks.map((s) => `${s.name} (${Object.keys(s.recorded).length} groups)`).join(", ")}`);
+        say(`in sync: ${stacks.map((s) => `${s.name} (${Object.keys(s.recorded).length} groups)`).join(", ")}`);
         return IN_SYNC;
       }
       if (!args.includes("--repair")) return DRIFT;
@@ -81,14 +99,16 @@ export const drift: Command = {
         const names = [...new Set(findings.filter((f) => f.stack === stack.name).map((f) => f.group))];
         if (names.length) repair(stack, names, env);
       }
-      const after = stacks.map((s) => readStack(s.dir, env));
-      findings = await check(after, client);
-      for (const f of findings) console.log(`after repair: ${f.stack}: secret group "${f.group}": ${f.what}; ${f.fix}`);
+      const after = stacks.map((s) => readStack(s.dir, env, Date.now() + runDeadlineMs(env)));
+      ({ findings, unchecked } = await check(after, () => new ControlPlaneClient({ env, deadline: Date.now() + runDeadlineMs(env), answerLimits: DRIFT_ANSWER_LIMITS })));
+      for (const f of findings) say(`after repair: ${f.stack}: secret group "${f.group}": ${f.what}; ${f.fix}`);
+      for (const u of unchecked) console.error(printable(`after repair: ${u.stack}: secret group "${u.group}": could not check ${u.what}`));
+      if (unchecked.length) return ERROR;
       if (findings.length) return DRIFT;
-      console.log(`repaired: every group is back to the code`);
+      say(`repaired: every group is back to the code`);
       return IN_SYNC;
     } catch (err) {
-      console.error(`secret-groups drift: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(printable(`secret-groups drift: ${err instanceof Error ? err.message : String(err)}`));
       return ERROR;
     }
   },
@@ -98,10 +118,10 @@ export const drift: Command = {
 class DriftError extends Error {}
 
 /** What the stack's state recorded: its output secret_groups, read through its own backend. */
-function readStack(dir: string, env: NodeJS.ProcessEnv): Stack {
+function readStack(dir: string, env: NodeJS.ProcessEnv, deadline: number): Stack {
   const name = path.basename(dir);
   if (!hasConfig(dir)) throw new DriftError(`${dir} holds no Terraform configuration; run cdktf synth first`);
-  const { terraform, init } = terraformIn(dir, env);
+  const { terraform, init } = terraformIn(dir, env, deadline);
   const initialized = init();
   if (initialized && initialized.status !== 0) throw new DriftError(`${name}: terraform init failed:\n${(initialized.stderr || initialized.stdout).trim()}`);
   const res = terraform("output", "-json", "-no-color");
@@ -117,21 +137,56 @@ function readStack(dir: string, env: NodeJS.ProcessEnv): Stack {
   return { name, dir, recorded };
 }
 
-/** The findings of every stack, from one list of the tenant's groups (one request per 1000). */
-async function check(stacks: Stack[], client: () => ControlPlaneClient): Promise<Finding[]> {
-  if (stacks.every((s) => Object.keys(s.recorded).length === 0)) return [];
+/** Something the comparison needs that the control plane's answer lacked. */
+export interface Unchecked {
+  stack: string;
+  group: string;
+  what: string;
+}
+
+/** The findings of every stack, from one list of the tenant's groups (one request per 1000), and what could not be checked. */
+async function check(stacks: Stack[], client: () => ControlPlaneClient): Promise<{ findings: Finding[]; unchecked: Unchecked[] }> {
+  if (stacks.every((s) => Object.keys(s.recorded).length === 0)) return { findings: [], unchecked: [] };
   const api = client();
   const groups = await api.listGroups();
   const findings: Finding[] = [];
+  const unchecked: Unchecked[] = [];
   for (const stack of stacks) {
     for (const [name, r] of Object.entries(stack.recorded)) {
       let held = groups.find((g) => g.id === r.id);
       // A list without secrets: one request for this group's.
       if (held && held.associatedSecrets === undefined) held = { ...held, associatedSecrets: await api.listSecrets(held.id) };
       findings.push(...compare(stack.name, name, r, held, groups));
+      if (held && held.name === name) unchecked.push(...uncheckable(r, held).map((what) => ({ stack: stack.name, group: name, what })));
     }
   }
-  return findings;
+  return { findings, unchecked };
+}
+
+/**
+ * What compare cannot decide for a group the control plane still holds
+ * under its name: a value whose version neither the record nor the answer
+ * gives, collaborators the answer does not list. Never taken as "unchanged".
+ */
+export function uncheckable(r: Recorded, held: SecretGroup): string[] {
+  const out: string[] = [];
+  const versions = parseVersions(r.versions);
+  if (!versions) {
+    out.push("its values: the state records no secret versions for it (written by an older version; bump secretsVersion and deploy to record them)");
+  } else {
+    const secrets = new Map((held.associatedSecrets ?? []).map((s) => [s.name, s]));
+    const unknown = [...versions.keys()].filter((k) => secrets.has(k) && (versions.get(k)! <= 0 || latestVersion(secrets.get(k)!.secretVersions) === undefined));
+    if (unknown.length) out.push(`the values of ${unknown.join(", ")}: ${unknown.some((k) => versions.get(k)! <= 0) ? "the last deploy's answer gave no version, or " : ""}the control plane's answer has no secretVersions for them`);
+  }
+  if (r.collaborators && !Array.isArray(held.manifest?.collaborators)) out.push("its collaborators: the control plane's answer has no manifest.collaborators");
+  return out;
+}
+
+/** The highest version number listed, or undefined when the list is missing or holds none. */
+function latestVersion(versions: unknown): number | undefined {
+  if (!Array.isArray(versions)) return undefined;
+  const numbers = versions.map((v) => (v as { version?: unknown })?.version).filter((n): n is number => typeof n === "number" && Number.isInteger(n) && n > 0);
+  return numbers.length ? Math.max(...numbers) : undefined;
 }
 
 /**
@@ -159,7 +214,7 @@ export function compare(stack: string, name: string, r: Recorded, held: SecretGr
   const findings: Finding[] = [];
   const versions = parseVersions(r.versions);
   if (versions) {
-    const now = new Map((held.associatedSecrets ?? []).map((s) => [s.name, Math.max(0, ...(s.secretVersions ?? []).map((v) => v.version))]));
+    const now = new Map((held.associatedSecrets ?? []).map((s) => [s.name, latestVersion(s.secretVersions) ?? 0]));
     const added = [...now.keys()].filter((k) => !versions.has(k));
     const removed = [...versions.keys()].filter((k) => !now.has(k));
     if (added.length || removed.length) {
