@@ -15,7 +15,7 @@ describe("a consumer app on cdktn 0.24 (the fork), synthesized and applied with 
     typescript: DEV.typescript!,
     "@types/node": DEV["@types/node"]!,
   });
-  const terraform = (args: string[], dbPassword: string) => send("terraform", [...args, "-no-color"], dbPassword, app.stackDir);
+  const terraform = (args: string[], dbPassword: string) => send("terraform", [...args, "-no-color"], dbPassword, { cwd: app.stackDir });
 
   it("runs on cdktn, and compiles with strict and exactOptionalPropertyTypes", () => {
     const cdktf = JSON.parse(fs.readFileSync(path.join(app.dir, "node_modules", "cdktf", "package.json"), "utf8"));
