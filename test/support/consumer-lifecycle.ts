@@ -33,9 +33,17 @@ export function consumerLifecycle(title: string, dependencies: Record<string, st
       if (options.node) expect((await app.exec("node", ["--version"])).stdout.trim()).toBe(`v${options.node}`);
     });
 
+    /**
+     * The creates and deletes a run sent, in order. A create may bring reads and
+     * a PUT of its own (the hook may write a new group's values in a second
+     * request); what must hold is which groups were created and deleted, and when.
+     */
+    const writes = (sent: string[]) => sent.filter((r) => /^(POST|DELETE) /.test(r));
+
     it("deploys 2 groups", async () => {
       const { sent } = await cli("deploy", "pw-1");
-      expect(sent).toEqual(["POST 200", "POST 200"]);
+      expect(writes(sent)).toEqual(["POST 200", "POST 200"]);
+      expect(sent.every((r) => r.endsWith(" 200"))).toBe(true);
       expect(await cp().groupNames()).toEqual(["consumer-api", "consumer-db"]);
     });
 
@@ -74,7 +82,8 @@ export function consumerLifecycle(title: string, dependencies: Record<string, st
       app.writeMain("consumer-db-v2");
       await app.compile();
       const { sent } = await cli("deploy", "pw-2");
-      expect(sent).toEqual(["POST 200", "DELETE 200"]);
+      expect(writes(sent)).toEqual(["POST 200", "DELETE 200"]);
+      expect(sent.every((r) => r.endsWith(" 200"))).toBe(true);
       expect(await cp().groupNames()).toEqual(["consumer-api", "consumer-db-v2"]);
     });
 
