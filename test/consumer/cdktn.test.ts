@@ -1,8 +1,9 @@
 /**
  * CDK Terrain, the fork users move to: an app on `cdktn` (through the npm
  * alias the README gives) synthesizes, and its stack applies with plain
- * terraform. Synth only, without the cdktn CLI: it needs Node >= 22.19, and
- * these machines run Node 20 (the README says so).
+ * terraform, on this machine's Node 20, where the cdktn CLI (Node >= 22.19)
+ * cannot run. The CLI itself runs end to end on Node 22 and 24 in
+ * node22-cdktn.test.ts and node24-cdktn.test.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
