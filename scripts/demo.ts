@@ -60,6 +60,30 @@ function cli(): string {
   return found;
 }
 
+/**
+ * Why the CLI cannot start on this Node, when we know it: the archived cdktf
+ * CLI (cdktf-cli 0.21.0) loads node-pty, which ships native builds for Node
+ * <= 22 only (and npm does not run its install scripts to build one), so on
+ * Node 24 every `cdktf` command dies before synth with "Cannot find module
+ * '../build/Release/pty.node'". Checked the way node-pty looks, without loading it.
+ */
+function cliCannotRun(bin: string): string | undefined {
+  if (path.basename(bin) !== "cdktf") return undefined;
+  let pty: string;
+  let prebuilt: { ptyPath: string | null };
+  try {
+    pty = path.dirname(require.resolve("@cdktf/node-pty-prebuilt-multiarch/package.json", { paths: [path.join(ROOT, "node_modules", "cdktf-cli")] }));
+    prebuilt = require(path.join(pty, "lib", "prebuild-file-path.js"));
+  } catch {
+    return undefined; // another layout: let the CLI speak for itself
+  }
+  if (prebuilt.ptyPath || ["Release", "Debug"].some((b) => fs.existsSync(path.join(pty, "build", b, "pty.node")))) return undefined;
+  return [
+    `demo: the cdktf CLI (cdktf-cli, archived at 0.21.0) cannot run on Node ${process.version}: its node-pty module has no build for this Node, and every cdktf command fails with "Cannot find module '../build/Release/pty.node'".`,
+    `demo: run the demo on Node 22 (or 20), or switch this checkout to the fork's CLI, cdktn-cli, which runs on Node 24: see "Node versions" in the README.`,
+  ].join("\n");
+}
+
 function runCli(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { cwd: ROOT, env, stdio: "inherit" });
@@ -90,6 +114,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const bin = cli();
+  const cannotRun = cliCannotRun(bin);
+  if (cannotRun) {
+    console.error(cannotRun);
+    return 1;
+  }
   const environment = process.env.ENVIRONMENT ?? "dev";
   const port = Number(process.env.TFY_EMULATOR_PORT ?? DEFAULT_PORT);
   const host = process.env[ENV_HOST] ?? `http://127.0.0.1:${port}`;

@@ -28,11 +28,14 @@ export function apiClient(cp: ControlPlane, token = TOKEN): ControlPlaneClient {
 
 /**
  * The environment of a child that must not see the caller's: enough to find
- * node, npm and terraform and to reuse the npm cache and registry setting,
- * plus the Terraform settings of this machine; never TFY_*, TF_VAR_* or cdktf's.
+ * node, npm and terraform and to reuse the npm cache and registry setting
+ * (and the machine's CA bundle, NODE_EXTRA_CA_CERTS: without it npm cannot
+ * fetch what its cache lacks where the registry is reached through a TLS-
+ * inspecting proxy), plus the Terraform settings of this machine; never
+ * TFY_*, TF_VAR_* or cdktf's.
  */
 export function hermeticEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "npm_config_cache", "npm_config_registry"];
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "npm_config_cache", "npm_config_registry", "NODE_EXTRA_CA_CERTS"];
   const env: NodeJS.ProcessEnv = {};
   for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
   return { ...env, ...terraformEnv(), ...extra };

@@ -1,8 +1,9 @@
 /**
  * CDK Terrain, the fork users move to: an app on `cdktn` (through the npm
  * alias the README gives) synthesizes, and its stack applies with plain
- * terraform. Synth only, without the cdktn CLI: it needs Node >= 22.19, and
- * these machines run Node 20 (the README says so).
+ * terraform, on this machine's Node 20, where the cdktn CLI (Node >= 22.19)
+ * cannot run. The CLI itself runs end to end on Node 22 and 24 in
+ * node22-cdktn.test.ts and node24-cdktn.test.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -15,7 +16,7 @@ describe("a consumer app on cdktn 0.24 (the fork), synthesized and applied with 
     typescript: DEV.typescript!,
     "@types/node": DEV["@types/node"]!,
   });
-  const terraform = (args: string[], dbPassword: string) => send("terraform", [...args, "-no-color"], dbPassword, app.stackDir);
+  const terraform = (args: string[], dbPassword: string) => send("terraform", [...args, "-no-color"], dbPassword, { cwd: app.stackDir });
 
   it("runs on cdktn, and compiles with strict and exactOptionalPropertyTypes", () => {
     const cdktf = JSON.parse(fs.readFileSync(path.join(app.dir, "node_modules", "cdktf", "package.json"), "utf8"));

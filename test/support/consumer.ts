@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { ControlPlaneClient } from "../../lib/client";
 import { RunResult, hermeticEnv, run } from "../../scripts/harness";
+import { installNode, nodeEnv } from "./node";
 
 const REPO = path.join(__dirname, "..", "..");
 const repoPackage = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
@@ -22,7 +23,7 @@ export const STACK = "consumer";
 export const TOKEN = "consumer-token-4b1e";
 
 /** The user's code: two groups, one value from the environment, one from a sensitive variable. */
-const MAIN_TS = `import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+const mainTs = (dbName: string) => `import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { SecretGroup, SecretGroupProps, SecretValue } from "cdktf-secret-groups";
 
 const app = new App();
@@ -30,7 +31,7 @@ const stack = new TerraformStack(app, "${STACK}");
 new LocalBackend(stack, { path: "../../../terraform.${STACK}.tfstate" });
 const password = new TerraformVariable(stack, "db_password", { type: "string", sensitive: true });
 const db = new SecretGroup(stack, "db", {
-  name: "consumer-db",
+  name: "${dbName}",
   integrationId: "vault-main",
   secrets: { DB_USER: SecretValue.fromEnv("CONSUMER_DB_USER"), DB_PASSWORD: SecretValue.fromVariable(password) },
 });
@@ -61,18 +62,39 @@ export class ConsumerApp {
     const pkg = { name: "consumer-app", private: true, dependencies: { ...dependencies, "cdktf-secret-groups": `file:${tarball}` } };
     fs.writeFileSync(path.join(this.dir, "package.json"), JSON.stringify(pkg, null, 2));
     fs.writeFileSync(path.join(this.dir, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
-    fs.writeFileSync(path.join(this.dir, "main.ts"), MAIN_TS);
+    this.writeMain();
     fs.writeFileSync(path.join(this.dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: "node main.js", sendCrashReports: "false", terraformProviders: [], terraformModules: [] }));
+  }
+
+  /** Writes the user's main.ts; a new `dbName` is a rename in the code (compile again after it). */
+  writeMain(dbName = "consumer-db"): void {
+    fs.writeFileSync(path.join(this.dir, "main.ts"), mainTs(dbName));
+  }
+
+  /** What every command gets besides its own environment: set by `useNode`. */
+  private nodeEnv: NodeJS.ProcessEnv = {};
+  /** Where `useNode` records which Node ran which program (see node.ts). */
+  readonly nodeRecordFile = path.join(this.dir, "node-record.txt");
+
+  /** Runs every later command (and the control plane) under the Node whose `node` is in `binDir`. */
+  useNode(binDir: string): void {
+    this.nodeEnv = nodeEnv(binDir, this.nodeRecordFile);
+  }
+
+  /** The environment of a command: nothing of the caller's (hermeticEnv), the app's Node, then `extra`. */
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return hermeticEnv({ ...this.nodeEnv, ...extra });
   }
 
   get stackDir(): string {
     return path.join(this.dir, "cdktf.out", "stacks", STACK);
   }
 
-  async exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = this.dir): Promise<RunResult> {
-    const res = await run(cmd, args, { cwd, env: hermeticEnv(env), isolated: true, timeoutMs: 300_000 });
+  /** Runs a command in the app; an exit code other than `codes` (default: 0) throws, with its output. */
+  async exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = this.dir, codes: number[] = [0]): Promise<RunResult> {
+    const res = await run(cmd, args, { cwd, env: this.env(env), isolated: true, timeoutMs: 300_000 });
     this.outputs.push(res.output);
-    if (res.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${res.code} in ${cwd}:\n${res.output}`);
+    if (!codes.includes(res.code)) throw new Error(`${cmd} ${args.join(" ")} exited ${res.code} in ${cwd}:\n${res.output}`);
     return res;
   }
 
@@ -102,7 +124,7 @@ export class InstalledControlPlane {
   ) {}
 
   static start(app: ConsumerApp): Promise<InstalledControlPlane> {
-    const env = hermeticEnv({ TFY_EMULATOR_PORT: "0", TFY_EMULATOR_TOKENS: TOKEN, TFY_EMULATOR_DATA: path.join(app.dir, "control-plane.json") });
+    const env = app.env({ TFY_EMULATOR_PORT: "0", TFY_EMULATOR_TOKENS: TOKEN, TFY_EMULATOR_DATA: path.join(app.dir, "control-plane.json") });
     const child = spawn(app.bin("secret-groups"), ["control-plane"], { cwd: app.dir, env, stdio: ["ignore", "pipe", "pipe"] });
     return new Promise((resolve, reject) => {
       let out = "";
@@ -124,8 +146,12 @@ export class InstalledControlPlane {
     return ((await res.json()) as { method: string; status: number }[]).map((r) => `${r.method} ${r.status}`);
   }
 
+  client(): ControlPlaneClient {
+    return new ControlPlaneClient({ host: this.url, apiKey: TOKEN });
+  }
+
   async groupNames(): Promise<string[]> {
-    const groups = await new ControlPlaneClient({ host: this.url, apiKey: TOKEN }).listGroups();
+    const groups = await this.client().listGroups();
     return groups.map((g) => g.name).sort();
   }
 
@@ -157,14 +183,21 @@ export function deployEnv(cp: InstalledControlPlane, dbPassword: string): NodeJS
  * command in the app's deploy environment and returns what it printed and
  * the requests the control plane received meanwhile.
  */
-export function useConsumerApp(dependencies: Record<string, string>): {
+export function useConsumerApp(
+  dependencies: Record<string, string>,
+  options: {
+    /** A Node version (node.ts) to run everything under, installed from the npm registry; default: this process's Node. */
+    node?: string;
+  } = {},
+): {
   app: ConsumerApp;
   cp: () => InstalledControlPlane;
-  send: (cmd: string, args: string[], dbPassword: string, cwd?: string) => Promise<{ output: string; sent: string[] }>;
+  send: (cmd: string, args: string[], dbPassword: string, opts?: { cwd?: string; codes?: number[] }) => Promise<{ output: string; stdout: string; sent: string[] }>;
 } {
   const app = new ConsumerApp(dependencies);
   let cp: InstalledControlPlane;
   beforeAll(async () => {
+    if (options.node) app.useNode(await installNode(options.node));
     await app.install();
     await app.compile();
     cp = await InstalledControlPlane.start(app);
@@ -176,10 +209,10 @@ export function useConsumerApp(dependencies: Record<string, string>): {
   return {
     app,
     cp: () => cp,
-    send: async (cmd, args, dbPassword, cwd) => {
+    send: async (cmd, args, dbPassword, opts = {}) => {
       const before = (await cp.requests()).length;
-      const res = await app.exec(cmd, args, deployEnv(cp, dbPassword), cwd);
-      return { output: res.output, sent: (await cp.requests()).slice(before) };
+      const res = await app.exec(cmd, args, deployEnv(cp, dbPassword), opts.cwd, opts.codes);
+      return { output: res.output, stdout: res.stdout, sent: (await cp.requests()).slice(before) };
     },
   };
 }
