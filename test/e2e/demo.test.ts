@@ -1,27 +1,17 @@
 /**
  * The README's first command: `npm run demo` deploys main.ts with the real
  * cdktf CLI to a local control plane, a second run changes nothing, and
- * `--destroy` tears it down. Hermetic: its own environment name, port, data
+ * `--destroy` tears it down. Hermetic: its own environment name, a free port, data
  * file and output folder (state included) in a temp dir, and none of the
  * caller's environment (a TFY_HOST / TFY_API_KEY exported by the developer
  * must not send the demo to a real control plane).
  */
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { hermeticEnv, run } from "../../scripts/harness";
 
 const ROOT = path.join(__dirname, "..", "..");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("npm run demo", () => {
   const environment = `demo${process.pid}`;
@@ -29,15 +19,8 @@ describe("npm run demo", () => {
   const output = path.join(work, "cdktf.out");
   const inRoot = [`terraform.secrets-${environment}.tfstate`, path.join("cdktf.out", "stacks", `secrets-${environment}`), ".control-plane"];
   const existedBefore = new Set(inRoot.filter((p) => fs.existsSync(path.join(ROOT, p))));
-  let env: NodeJS.ProcessEnv;
-
-  beforeAll(async () => {
-    env = hermeticEnv({
-      ENVIRONMENT: environment,
-      TFY_EMULATOR_PORT: String(await freePort()),
-      TFY_EMULATOR_DATA: path.join(work, "data.json"),
-    });
-  });
+  // Port 0: each run starts its control plane on a port the system picks, on the same data file.
+  const env = hermeticEnv({ ENVIRONMENT: environment, TFY_EMULATOR_PORT: "0", TFY_EMULATOR_DATA: path.join(work, "data.json") });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
   const demo = (...args: string[]) =>
