@@ -219,7 +219,7 @@ function refuseForeignHost(host: string | undefined, extra: ReadonlySet<string>)
   const shown = host === undefined ? "no Host header" : `Host ${JSON.stringify(host.slice(0, 200))}`;
   return new ApiError(
     421,
-    `the local control plane answers only requests addressed to a loopback host (127.0.0.1, localhost or [::1]); refused ${shown}`,
+    `the local control plane answers only requests addressed to a loopback host (127.0.0.1, localhost or [::1]) or a name it was given (TFY_EMULATOR_HOSTS); refused ${shown}`,
     "HOST_NOT_LOOPBACK",
   );
 }

@@ -745,11 +745,11 @@ describe("options and persistence", () => {
     }
   });
 
-  test("`npm run control-plane` prints one line, never a token, and exits cleanly on SIGTERM", async () => {
+  test("`npm run control-plane` prints one line, never a token, answers the names of TFY_EMULATOR_HOSTS, and exits cleanly on SIGTERM", async () => {
     const dataFile = path.join(tmpDir(), "data.json");
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "lib/cli/main.ts", "control-plane"], {
       cwd: path.join(__dirname, ".."),
-      env: { ...process.env, TFY_EMULATOR_PORT: "0", TFY_EMULATOR_TOKENS: "main-secret-token", TFY_EMULATOR_DATA: dataFile },
+      env: { ...process.env, TFY_EMULATOR_PORT: "0", TFY_EMULATOR_TOKENS: "main-secret-token", TFY_EMULATOR_DATA: dataFile, TFY_EMULATOR_HOSTS: "cp.test, other.test" },
     });
     let output = "";
     const exited = new Promise<number | null>((done) => child.on("exit", done));
@@ -769,6 +769,11 @@ describe("options and persistence", () => {
       const url = /listening on (http:\/\/127\.0\.0\.1:\d+) /.exec(output)?.[1];
       expect(output).toBe(`control plane listening on ${url} (data: ${dataFile})\n`);
       expect((await call(GROUPS, { token: "main-secret-token" }, url)).status).toBe(200);
+      const status = (host: string) =>
+        new Promise<number>((done, fail) =>
+          http.get(`${url}${GROUPS}`, { headers: { Host: host, Authorization: "Bearer main-secret-token" }, setHost: false }, (res) => (res.resume(), done(res.statusCode ?? 0))).on("error", fail),
+        );
+      expect([await status("cp.test:443"), await status("other.test"), await status("third.test")]).toEqual([200, 200, 421]);
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
       expect(output).not.toContain("main-secret-token");
