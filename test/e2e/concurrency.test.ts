@@ -1,7 +1,7 @@
 /**
  * TFYSG_CONCURRENCY, the number of requests one hook run has in flight:
  * a whole number from 1 to 64, empty for the default. Anything else fails
- * the deploy with a message naming the variable, before any request.
+ * the deploy with a message naming the variable, before anything is written.
  */
 import { apiClient, expectOk } from "../../scripts/harness";
 import { groupsApp, groupsEnv, numberedGroups } from "../support/groups";
@@ -12,7 +12,7 @@ const MESSAGE = (raw: string) => `TFYSG_CONCURRENCY must be a whole number from 
 describe("TFYSG_CONCURRENCY", () => {
   const { setup } = suiteProjects();
 
-  it("refuses 0, 65, 1.5, -1 and a word before any request; takes 1, 64 and empty (the default), each group written once", async () => {
+  it("refuses 0, 65, 1.5, -1 and a word before anything is written; takes 1, 64 and empty (the default), each group written once", async () => {
     const { cp, project } = await setup("concurrency");
     const v1 = numberedGroups(3, "conc", ["TOKEN"]);
     project.synth(groupsApp(v1), groupsEnv(v1));
@@ -22,17 +22,20 @@ describe("TFYSG_CONCURRENCY", () => {
       expect([raw, res.code]).toEqual([raw, 1]);
       expect(res.output).toContain(MESSAGE(raw));
     }
-    expect(cp.requests()).toEqual([]);
+    expect(cp.requests().filter((r) => r.method !== "GET")).toEqual([]);
+    expect(await apiClient(cp).listGroups()).toEqual([]);
 
     expectOk(await project.apply({ ...groupsEnv(v1), TFYSG_CONCURRENCY: "1" }));
-    expect(cp.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 200", "POST 200", "POST 200"]);
+    const created = cp.requests().filter((r) => r.method === "POST" && r.path === "/api/svc/v1/secret-groups");
+    expect(created.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect((await apiClient(cp).listGroups()).map((g) => g.name).sort()).toEqual(v1.map((g) => g.name));
 
     for (const [raw, gen] of [["64", "v2"], ["", "v3"]]) {
       const next = numberedGroups(3, "conc", ["TOKEN"], gen);
       project.synth(groupsApp(next), groupsEnv(next));
       const mark = cp.requests().length;
       expectOk(await project.apply({ ...groupsEnv(next), TFYSG_CONCURRENCY: raw }));
-      expect(cp.requests().slice(mark).map((r) => `${r.method} ${r.status}`)).toEqual(["PUT 200", "PUT 200", "PUT 200"]);
+      expect(cp.requests().slice(mark).filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.status}`)).toEqual(["PUT 200", "PUT 200", "PUT 200"]);
       const client = apiClient(cp);
       for (const g of next) {
         const group = (await client.findGroupByName(g.name))!;
