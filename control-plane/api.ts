@@ -2,7 +2,7 @@
 import { ApiError, badRequest } from "./errors";
 import { asObject, kindOf, optional, required, type Obj } from "./input";
 import type { Context, Route } from "./router";
-import { API_ROUTES, groupFqn } from "../lib/shared/api";
+import { ROUTES, groupFqn } from "./paths";
 import { pick, renderGroup, renderSecret } from "./shapes";
 import type { GroupRecord, Store } from "./store";
 
@@ -23,7 +23,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
 
   return [
     {
-      path: API_ROUTES.groups,
+      path: ROUTES.groups,
       methods: {
         GET: read(({ query }) => {
           const { limit, offset } = paging(fromQuery(query, "limit"), fromQuery(query, "offset"));
@@ -70,7 +70,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
       },
     },
     {
-      path: API_ROUTES.group,
+      path: ROUTES.group,
       methods: {
         GET: read(({ params }) => group(store.group(params.id), false)),
         PUT: write(({ params, body }) => {
@@ -89,7 +89,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
       },
     },
     {
-      path: API_ROUTES.secrets,
+      path: ROUTES.secrets,
       methods: {
         // A list, sent as POST: reading only. Every field is optional: without
         // a group or fqns it lists every secret the caller may see.
@@ -112,7 +112,7 @@ export function apiRoutes(store: Store, tenant: string): Route<Operation>[] {
       },
     },
     {
-      path: API_ROUTES.secret,
+      path: ROUTES.secret,
       methods: {
         GET: read(({ params }) => {
           const { group: g, secret } = store.secret(params.id);

@@ -11,6 +11,12 @@ export interface Faults {
   latencyMs: number;
   /** Share (0..1) of API requests whose connection is dropped with no answer. */
   dropRate: number;
+  /**
+   * Seeds the draws of failRate and dropRate. Every change of the faults
+   * starts the draws again from this seed, so the same faults set before the
+   * same sequence of requests give the same fates.
+   */
+  seed: number;
 }
 
 /**
@@ -19,7 +25,7 @@ export interface Faults {
  */
 export type Fault = "rate-limit" | "fail" | "drop" | "drop-after-apply" | undefined;
 
-const NO_FAULTS: Faults = { failRate: 0, failStatus: 500, rateLimitEvery: 0, latencyMs: 0, dropRate: 0 };
+const NO_FAULTS: Faults = { failRate: 0, failStatus: 500, rateLimitEvery: 0, latencyMs: 0, dropRate: 0, seed: 1 };
 
 const BOUNDS: Record<keyof Faults, { min: number; max: number; integer: boolean }> = {
   failRate: { min: 0, max: 1, integer: false },
@@ -27,12 +33,14 @@ const BOUNDS: Record<keyof Faults, { min: number; max: number; integer: boolean 
   rateLimitEvery: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   latencyMs: { min: 0, max: 60_000, integer: true },
   dropRate: { min: 0, max: 1, integer: false },
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true },
 };
 
 export class FaultInjector {
   private faults: Faults = { ...NO_FAULTS };
   private requests = 0;
   private drops = 0;
+  private random = seeded(NO_FAULTS.seed);
 
   current(): Faults {
     return { ...this.faults };
@@ -43,14 +51,19 @@ export class FaultInjector {
     const problems = Object.entries(update).flatMap(([name, value]) => faultProblems(name, value));
     if (problems.length > 0) throw badRequest(problems.join("; "));
     this.faults = { ...this.faults, ...(update as Partial<Faults>) };
-    // "Every Nth" counts from the moment faults change, so tests can predict it.
-    this.requests = 0;
+    this.restart();
   }
 
   reset(): void {
     this.faults = { ...NO_FAULTS };
+    this.restart();
+  }
+
+  /** "Every Nth", the draws and the drop alternation count from the moment faults change, so tests can predict them. */
+  private restart(): void {
     this.requests = 0;
     this.drops = 0;
+    this.random = seeded(this.faults.seed);
   }
 
   /** Decides the fate of the next API request. */
@@ -58,8 +71,11 @@ export class FaultInjector {
     const { rateLimitEvery, failRate, dropRate } = this.faults;
     this.requests += 1;
     if (rateLimitEvery > 0 && this.requests % rateLimitEvery === 0) return "rate-limit";
-    if (Math.random() < failRate) return "fail";
-    if (Math.random() < dropRate) {
+    // Both draws are made for every request, so one rate does not shift the other's sequence.
+    const fail = this.random() < failRate;
+    const drop = this.random() < dropRate;
+    if (fail) return "fail";
+    if (drop) {
       this.drops += 1;
       return this.drops % 2 === 0 ? "drop-after-apply" : "drop";
     }
@@ -72,4 +88,16 @@ function faultProblems(name: string, value: unknown): string[] {
   const { min, max, integer } = BOUNDS[name as keyof Faults];
   const ok = typeof value === "number" && value >= min && value <= max && (!integer || Number.isInteger(value));
   return ok ? [] : [`${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`];
+}
+
+/** mulberry32: a small, fast generator of numbers in [0, 1), the same sequence for the same seed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

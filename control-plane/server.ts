@@ -2,6 +2,7 @@
  * A local, stateful emulator of the control plane's secret-groups API, for
  * tests and local deploys. It listens on the loopback interface only: it takes
  * any of a few static tokens, and its data file holds secret values in clear.
+ * It answers only requests addressed to a loopback host (see refuseForeignHost).
  */
 import * as http from "node:http";
 import * as https from "node:https";
@@ -29,6 +30,11 @@ export interface ControlPlaneOptions {
   tenant?: string;
   /** Serve https with this key and certificate (PEM), to test TLS and proxies. */
   tls?: { key: string; cert: string };
+  /**
+   * Host names (no port) answered besides the loopback ones, for tests that
+   * reach this control plane under another name through a proxy's tunnel.
+   */
+  hosts?: string[];
 }
 
 export interface RequestLogEntry {
@@ -72,6 +78,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     throw new Error(`the control plane listens on ${LOOPBACK} only, not ${opts.host}`);
   }
   const tenant = opts.tenant ?? "local";
+  const extraHosts = new Set((opts.hosts ?? []).map((h) => h.toLowerCase()));
   const tokens = parseTokens(opts.tokens ?? DEFAULT_TOKENS);
   const store = new Store(opts.dataFile);
   const faults = new FaultInjector();
@@ -141,6 +148,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const foreign = refuseForeignHost(req.headers.host, extraHosts);
+    if (foreign) {
+      // Drain the body first, so a client still sending reads the answer.
+      req.resume();
+      req.on("end", () => reply(res, failure(foreign)));
+      return;
+    }
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
@@ -191,6 +205,36 @@ function refuseSimpleRequest(req: http.IncomingMessage): void {
   if (type !== "application/json") {
     throw new ApiError(415, "admin requests that change something must be sent with Content-Type: application/json", "UNSUPPORTED_MEDIA_TYPE");
   }
+}
+
+/**
+ * DNS rebinding: a web page can make the browser send requests to 127.0.0.1
+ * under the page's own name, with the well-known default token. The browser
+ * still sends that name as `Host`, so only requests whose Host is a loopback
+ * address or name (127.0.0.0/8, localhost, [::1], any port) are answered.
+ */
+function refuseForeignHost(host: string | undefined, extra: ReadonlySet<string>): ApiError | undefined {
+  const name = host === undefined ? undefined : hostName(host);
+  if (name !== undefined && (isLoopbackName(name) || extra.has(name))) return undefined;
+  const shown = host === undefined ? "no Host header" : `Host ${JSON.stringify(host.slice(0, 200))}`;
+  return new ApiError(
+    421,
+    `the local control plane answers only requests addressed to a loopback host (127.0.0.1, localhost or [::1]) or a name it was given (TFY_EMULATOR_HOSTS); refused ${shown}`,
+    "HOST_NOT_LOOPBACK",
+  );
+}
+
+/** The name of a Host header without its port, lowercase; undefined when it is not `name[:port]`. */
+function hostName(host: string): string | undefined {
+  const m = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.trim().toLowerCase());
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) return undefined;
+  return m[1];
+}
+
+function isLoopbackName(name: string): boolean {
+  if (name === "localhost" || name === "[::1]") return true;
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
 }
 
 /** Token → read-only. */

@@ -1,5 +1,5 @@
 /** The API's shapes, as the contract gives them, rendered from the stored records. */
-import { groupFqn, secretFqn } from "../lib/shared/api";
+import { groupFqn, secretFqn } from "./paths";
 import { currentValue, type GroupRecord, type SecretRecord } from "./store";
 
 export interface Subject {
@@ -81,7 +81,7 @@ export function renderGroup(tenant: string, group: GroupRecord, withValues: bool
 }
 
 export function renderSecret(tenant: string, group: GroupRecord, secret: SecretRecord, withValues: boolean): Secret {
-  const fqn = secretFqn(groupFqn(tenant, group.name), secret.key);
+  const fqn = secretFqn(tenant, group.name, secret.key);
   return {
     id: secret.id,
     fqn,

@@ -6,9 +6,8 @@
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { COLLABORATOR_ROLE_IDS } from "../lib/shared/api";
-import { groupNameProblems, integrationIdProblems, keySetProblems, secretValueProblems, subjectProblems } from "../lib/shared/rules";
 import { ApiError, refuseProblems } from "./errors";
+import { collaboratorsProblems, integrationProblems, nameProblems, secretsProblems } from "./rules";
 
 export interface VersionRecord {
   id: string;
@@ -87,7 +86,7 @@ export class Store {
 
   create(name: string, integrationId: string, secrets: Required<SecretInput>[]): GroupRecord {
     return this.transact(() => {
-      refuseProblems([...groupNameProblems(name), ...integrationIdProblems(integrationId), ...secretsProblems(secrets)]);
+      refuseProblems([...nameProblems(name), ...integrationProblems(integrationId), ...secretsProblems(secrets)]);
       this.refuseTakenName(name);
       refuseFaultyIntegration(integrationId);
       const now = timestamp();
@@ -128,7 +127,7 @@ export class Store {
    */
   applyManifest(name: string, integrationId: string, collaborators: CollaboratorRecord[] | undefined, dryRun: boolean): GroupRecord {
     return this.transact(() => {
-      refuseProblems([...groupNameProblems(name), ...integrationIdProblems(integrationId), ...collaboratorsProblems(collaborators ?? [])]);
+      refuseProblems([...nameProblems(name), ...integrationProblems(integrationId), ...collaboratorsProblems(collaborators ?? [])]);
       const now = timestamp();
       const existing = this.byName(name);
       // Moving a group's secrets to another store needs that store to work.
@@ -250,27 +249,6 @@ export class Store {
       throw err;
     }
   }
-}
-
-function collaboratorsProblems(collaborators: CollaboratorRecord[]): string[] {
-  const roles: readonly string[] = Object.values(COLLABORATOR_ROLE_IDS);
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  collaborators.forEach((c, i) => {
-    problems.push(...subjectProblems(c.subject).map((p) => `collaborators[${i}]: ${p}`));
-    if (!roles.includes(c.role_id)) problems.push(`collaborators[${i}]: role_id must be one of ${roles.join(", ")}, got ${JSON.stringify(c.role_id)}`);
-    if (seen.has(c.subject)) problems.push(`collaborators[${i}]: subject ${JSON.stringify(c.subject)} appears more than once`);
-    seen.add(c.subject);
-  });
-  return problems;
-}
-
-/** Exact duplicates only: keys differing in case are distinct secrets to the service. */
-function secretsProblems(secrets: SecretInput[]): string[] {
-  return [
-    ...keySetProblems(secrets.map((s) => s.key)),
-    ...secrets.flatMap((s) => (s.value === undefined ? [] : secretValueProblems(s.key, s.value))),
-  ];
 }
 
 /** Emulates a broken backing secret store: any integration id containing "faulty". */

@@ -120,12 +120,18 @@ async function main(): Promise<number> {
     return 1;
   }
   const environment = process.env.ENVIRONMENT ?? "dev";
+  // 0: a control plane of this run's own on a free port (its data file keeps the groups between runs).
   const port = Number(process.env.TFY_EMULATOR_PORT ?? DEFAULT_PORT);
-  const host = process.env[ENV_HOST] ?? `http://127.0.0.1:${port}`;
+  let host = process.env[ENV_HOST] ?? `http://127.0.0.1:${port}`;
   const apiKey = process.env[ENV_API_KEY] ?? DEMO_TOKEN;
 
   let started: Awaited<ReturnType<typeof startControlPlane>> | undefined;
-  if (!(await isUp(host))) {
+  if (port === 0 && !process.env[ENV_HOST]) {
+    const dataFile = process.env.TFY_EMULATOR_DATA ?? path.join(ROOT, ".control-plane", "data.json");
+    started = await startControlPlane({ port, tokens: [apiKey], dataFile });
+    host = started.url;
+    console.log(`demo: started a local control plane at ${started.url} (data in ${path.relative(ROOT, dataFile) || dataFile})`);
+  } else if (!(await isUp(host))) {
     if (process.env[ENV_HOST]) {
       console.error(`demo: no control plane answers at ${host} (${ENV_HOST}); start one with "npm run control-plane" or unset ${ENV_HOST}`);
       return 1;

@@ -1,7 +1,9 @@
 /**
  * The client against the local control plane with faults injected: lost
  * answers, 5xx, 429 and dropped connections. Every check of the end state is
- * made with the faults cleared, through the API itself.
+ * made with the faults cleared, through the API itself. Faults are seeded: a
+ * sequential run draws the same fates every time; concurrent ones draw the
+ * same sequence, handed out in the order requests arrive.
  */
 import { ControlPlane, startControlPlane } from "../control-plane/server";
 import { ClientOptions, ControlPlaneClient, NetworkError, SecretGroup, UnauthorizedError } from "../lib/client";
@@ -56,7 +58,7 @@ describe("the client against a faulty control plane", () => {
   });
 
   it("50 concurrent creates under 5xx, 429 and dropped connections end with exactly 50 groups, none twice", async () => {
-    cp.setFaults({ failRate: 0.3, rateLimitEvery: 4, dropRate: 0.1 });
+    cp.setFaults({ failRate: 0.3, rateLimitEvery: 4, dropRate: 0.1, seed: 50 });
     // About half the attempts fail here (a 429 every 4th request, then 30% 5xx,
     // then 10% drops); with 20 attempts a call runs out about 3 times in a million.
     const c = client(cp, { maxAttempts: 20 });
@@ -108,7 +110,7 @@ describe("the client against a faulty control plane", () => {
     const doomed = groups.slice(0, 10);
     const kept = groups.slice(10);
 
-    cp.setFaults({ failRate: 0.3, rateLimitEvery: 4, dropRate: 0.1 });
+    cp.setFaults({ failRate: 0.3, rateLimitEvery: 4, dropRate: 0.1, seed: 20 });
     // Every group: one value rotated, one key kept without resending its value, one removed, one added.
     const updated = values(
       await pool(groups, 10, (g) =>
@@ -219,13 +221,13 @@ describe("the client against a faulty control plane", () => {
     // lost connections (some after the write was applied), then on 5xx and 429.
     cp.setFaults({ dropRate: 1 });
     await exercise(make({ maxAttempts: 2 }), "dropped");
-    cp.setFaults({ dropRate: 0, failRate: 0.9, rateLimitEvery: 3 });
+    cp.setFaults({ dropRate: 0, failRate: 0.9, rateLimitEvery: 3, seed: 3 });
     await exercise(make({ maxAttempts: 2 }), "failing");
     // Every answer a 500 until the budget runs out: a ServerError, whatever the dice did above.
     cp.setFaults({ failRate: 1, rateLimitEvery: 0 });
     await attempt(make({ maxAttempts: 2 }).listGroups());
     // Half failing with room to retry: creates, reads with values, rotations and deletes go through.
-    cp.setFaults({ failRate: 0.4, rateLimitEvery: 0, dropRate: 0.3 });
+    cp.setFaults({ failRate: 0.4, rateLimitEvery: 0, dropRate: 0.3, seed: 4 });
     await exercise(make({ maxAttempts: 12 }), "lucky");
     // Definite refusals carry the server's message: a wrong token, a value over the limit.
     cp.setFaults(NO_FAULTS);

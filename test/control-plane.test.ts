@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startControlPlane, type ControlPlane } from "../control-plane/server";
-import { API_ROUTES } from "../lib/shared/api";
 
-const GROUPS = API_ROUTES.groups;
-const SECRETS = API_ROUTES.secrets;
+// The contract's paths, written out: the control plane is checked against the contract, not against our client's constants.
+const GROUPS = "/api/svc/v1/secret-groups";
+const SECRETS = "/api/svc/v1/secrets";
 const SECRET_VALUE = "s3cr3t-value-never-logged";
 
 let cp: ControlPlane;
@@ -261,7 +262,8 @@ describe("update", () => {
 
   test("replaces the key set: no value keeps, a new value rotates, a left-out key goes", async () => {
     const group = await created("rotating", { KEEP: "k1", ROTATE: "r1", SAME: "s1", DROP: "d1" });
-    await new Promise((r) => setTimeout(r, 5));
+    // Timestamps have millisecond resolution: let the clock pass the creation's.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(group.updatedAt) + 1 - Date.now())));
     const res = await update(group.id, [{ key: "KEEP" }, { key: "ROTATE", value: "r2" }, { key: "SAME", value: "s1" }, { key: "NEW", value: "n1" }]);
     expect(res.status).toBe(200);
     expect(res.json.data.updatedAt > group.updatedAt).toBe(true);
@@ -472,23 +474,67 @@ describe("faults", () => {
     expect(statuses).toEqual([200, 200, 429, 200, 200, 429]);
   });
 
-  test("latencyMs delays API requests", async () => {
+  test("latencyMs delays API requests: the log's time of each answer includes it", async () => {
     cp.setFaults({ latencyMs: 150 });
-    const started = Date.now();
-    await call(GROUPS);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect((await call(GROUPS)).status).toBe(200);
+    // A lower bound only (a busy machine answers later, never sooner); a timer may fire up to 1 ms early.
+    expect(cp.requests()[0].ms).toBeGreaterThanOrEqual(149);
   });
 
-  test("dropRate 1 closes connections unanswered, after applying some writes", async () => {
+  test("dropRate 1 closes every connection unanswered; every second drop comes after the write was applied", async () => {
     cp.setFaults({ dropRate: 1 });
     await expect(call(GROUPS)).rejects.toThrow();
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => createGroup(`dropped-${i}`)));
     expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
     cp.setFaults({ dropRate: 0 });
-    const total = (await call(GROUPS)).json.pagination.total;
-    expect(total).toBeGreaterThan(0);
-    expect(total).toBeLessThan(20);
+    // Drops alternate before and after applying: the GET was the 1st (before), so 10 of the 20 creates happened.
+    expect((await call(GROUPS)).json.pagination.total).toBe(10);
     expect(cp.requests().filter((r) => r.status === 0)).toHaveLength(21);
+  });
+
+  /** The statuses of `n` sequential list requests. */
+  const statusesOf = async (n: number) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i++) statuses.push((await call(GROUPS)).status);
+    return statuses;
+  };
+
+  test("seed: the same faults with the same seed fail the same requests; another seed fails others", async () => {
+    await admin("/faults", "PUT", { failRate: 0.5, seed: 42 });
+    const first = await statusesOf(40);
+    expect(new Set(first)).toEqual(new Set([200, 500]));
+    await admin("/faults", "PUT", { failRate: 0.5, seed: 42 });
+    expect(await statusesOf(40)).toEqual(first);
+    await admin("/faults", "PUT", { failRate: 0.5, seed: 43 });
+    expect(await statusesOf(40)).not.toEqual(first);
+  });
+
+  test("seed: every change of the faults restarts the draws, a reset restarts them from the default seed", async () => {
+    cp.setFaults({ failRate: 0.5, seed: 7 });
+    const first = await statusesOf(20);
+    cp.setFaults({ latencyMs: 0 });
+    expect((await admin("/faults")).json.seed).toBe(7);
+    expect(await statusesOf(20)).toEqual(first);
+
+    cp.reset();
+    cp.setFaults({ failRate: 0.5 });
+    const byDefault = await statusesOf(20);
+    cp.reset();
+    cp.setFaults({ failRate: 0.5, seed: (await admin("/faults")).json.seed });
+    expect(await statusesOf(20)).toEqual(byDefault);
+  });
+
+  test("seed: dropRate draws are seeded too, independently of failRate's", async () => {
+    const fates = async (faults: object) => {
+      cp.reset();
+      cp.setFaults(faults);
+      const out: string[] = [];
+      for (let i = 0; i < 30; i++) out.push(await call(GROUPS).then((r) => String(r.status), () => "dropped"));
+      return out;
+    };
+    const once = await fates({ dropRate: 0.4, seed: 9 });
+    expect(new Set(once)).toEqual(new Set(["200", "dropped"]));
+    expect(await fates({ dropRate: 0.4, seed: 9 })).toEqual(once);
   });
 
   test("faults are readable and validated, and spare the admin endpoints", async () => {
@@ -498,10 +544,11 @@ describe("faults", () => {
       rateLimitEvery: 0,
       latencyMs: 10,
       dropRate: 0,
+      seed: 1,
     });
     expect((await admin("/faults")).json.latencyMs).toBe(10);
     expect((await admin("/health")).json).toEqual({ ok: true });
-    for (const bad of [{ failRate: 2 }, { failStatus: 200 }, { rateLimitEvery: 1.5 }, { latencyMs: -1 }, { dropRate: "all" }, { nope: 1 }]) {
+    for (const bad of [{ failRate: 2 }, { failStatus: 200 }, { rateLimitEvery: 1.5 }, { latencyMs: -1 }, { dropRate: "all" }, { nope: 1 }, { seed: -1 }, { seed: 1.5 }, { seed: 2 ** 32 }, { seed: "42" }]) {
       expectError(await admin("/faults", "PUT", bad), 400);
     }
     expectError(await call("/_emulator/faults", { method: "PUT", raw: "{", token: null }), 400);
@@ -570,6 +617,77 @@ describe("admin requests from a web page", () => {
   });
 });
 
+describe("requests addressed to another host (DNS rebinding)", () => {
+  /** One request with the Host header given; fetch() would set its own. */
+  function withHost(host: string, urlPath: string, method = "GET", body?: unknown, token: string | null = "t1"): Promise<{ status: number; json: Json }> {
+    return new Promise((done, fail) => {
+      const headers: Record<string, string> = { Host: host, "Content-Type": "application/json" };
+      if (token !== null) headers.Authorization = `Bearer ${token}`;
+      const req = http.request(`${cp.url}${urlPath}`, { method, headers, setHost: false }, (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () => done({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+      });
+      req.on("error", fail);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+  const create = { name: "rebound", integrationId: "i", secrets: [{ key: "A", value: SECRET_VALUE }] };
+
+  test.each(["evil.example", "evil.example:80", "127.0.0.1.evil.example", "localhost.evil.example", "127.0.0.256", "128.0.0.1", "[::2]", "0.0.0.0", "", "localhost:99999"])(
+    "Host %j: 421 for the API and the admin endpoints, with a body that says why, changing nothing",
+    async (host) => {
+      const group = await created("resident", { A: SECRET_VALUE });
+      const answers = [
+        await withHost(host, GROUPS),
+        await withHost(host, `${SECRETS}/${group.associatedSecrets[0].id}`),
+        await withHost(host, GROUPS, "POST", create),
+        await withHost(host, "/_emulator/requests", "GET", undefined, null),
+        await withHost(host, "/_emulator/reset", "POST", {}, null),
+      ];
+      for (const res of answers) {
+        expectError(res, 421);
+        expect(res.json.message).toContain("loopback host");
+        expect(JSON.stringify(res.json)).not.toContain(SECRET_VALUE);
+      }
+      expect((await call(GROUPS)).json.data.map((g: Json) => g.name)).toEqual(["resident"]);
+    },
+  );
+
+  test.each(["127.0.0.1", "127.0.0.1:1", "127.1.2.3:8080", "localhost", "LocalHost:4000", "[::1]", "[::1]:443"])("Host %j is answered", async (host) => {
+    expect((await withHost(host, GROUPS)).status).toBe(200);
+    expect((await withHost(host, "/_emulator/health", "GET", undefined, null)).status).toBe(200);
+  });
+
+  test("a name given in `hosts` is answered too (a test reaching it through a proxy's tunnel), with any port", async () => {
+    const named = await startControlPlane({ port: 0, tokens: ["t1"], hosts: ["cp.test"] });
+    try {
+      const get = (host: string) =>
+        new Promise<number>((done, fail) =>
+          http.get(`${named.url}${GROUPS}`, { headers: { Host: host, Authorization: "Bearer t1" }, setHost: false }, (res) => (res.resume(), done(res.statusCode ?? 0))).on("error", fail),
+        );
+      expect(await get("cp.test:8443")).toBe(200);
+      expect(await get("CP.TEST")).toBe(200);
+      expect(await get("other.test")).toBe(421);
+    } finally {
+      await named.close();
+    }
+  });
+});
+
+describe("an independent model of the API", () => {
+  test("no file of the control plane imports anything outside control-plane/ but Node's own modules", () => {
+    const dir = path.join(__dirname, "..", "control-plane");
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts"));
+    expect(files).toContain("server.ts");
+    const imports = files.flatMap((file) =>
+      [...fs.readFileSync(path.join(dir, file), "utf8").matchAll(/(?:from|import|require\()\s*["']([^"']+)["']/g)].map((m) => [file, m[1]]),
+    );
+    expect(imports).toContainEqual(["server.ts", "node:http"]);
+    for (const [file, specifier] of imports) expect([file, specifier]).toEqual([file, expect.stringMatching(/^(\.\/[\w-]+|node:[\w/]+)$/)]);
+  });
+});
+
 describe("options and persistence", () => {
   const tmpDirs: string[] = [];
   const tmpDir = () => {
@@ -627,23 +745,41 @@ describe("options and persistence", () => {
     }
   });
 
-  test("`npm run control-plane` prints one line, never a token, and exits cleanly on SIGTERM", async () => {
+  test("`npm run control-plane` prints one line, never a token, answers the names of TFY_EMULATOR_HOSTS, and exits cleanly on SIGTERM", async () => {
     const dataFile = path.join(tmpDir(), "data.json");
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "lib/cli/main.ts", "control-plane"], {
       cwd: path.join(__dirname, ".."),
-      env: { ...process.env, TFY_EMULATOR_PORT: "0", TFY_EMULATOR_TOKENS: "main-secret-token", TFY_EMULATOR_DATA: dataFile },
+      env: { ...process.env, TFY_EMULATOR_PORT: "0", TFY_EMULATOR_TOKENS: "main-secret-token", TFY_EMULATOR_DATA: dataFile, TFY_EMULATOR_HOSTS: "cp.test, other.test" },
     });
     let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
     const exited = new Promise<number | null>((done) => child.on("exit", done));
-    while (!output.includes("\n") && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-
-    const url = /listening on (http:\/\/127\.0\.0\.1:\d+) /.exec(output)?.[1];
-    expect(output).toBe(`control plane listening on ${url} (data: ${dataFile})\n`);
-    expect((await call(GROUPS, { token: "main-secret-token" }, url)).status).toBe(200);
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    expect(output).not.toContain("main-secret-token");
+    const firstLine = new Promise<void>((done) => {
+      const take = (chunk: Buffer) => {
+        output += chunk;
+        if (output.includes("\n")) done();
+      };
+      child.stdout.on("data", take);
+      child.stderr.on("data", take);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((done) => (timer = setTimeout(done, 30_000)));
+    try {
+      await Promise.race([firstLine, exited, deadline]);
+      clearTimeout(timer);
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+) /.exec(output)?.[1];
+      expect(output).toBe(`control plane listening on ${url} (data: ${dataFile})\n`);
+      expect((await call(GROUPS, { token: "main-secret-token" }, url)).status).toBe(200);
+      const status = (host: string) =>
+        new Promise<number>((done, fail) =>
+          http.get(`${url}${GROUPS}`, { headers: { Host: host, Authorization: "Bearer main-secret-token" }, setHost: false }, (res) => (res.resume(), done(res.statusCode ?? 0))).on("error", fail),
+        );
+      expect([await status("cp.test:443"), await status("other.test"), await status("third.test")]).toEqual([200, 200, 421]);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(output).not.toContain("main-secret-token");
+    } finally {
+      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
   });
 });

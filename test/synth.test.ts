@@ -251,30 +251,35 @@ describe("synthesized stack", () => {
   });
 });
 
-describe("13. null_resource hook", () => {
+describe("null_resource hook", () => {
   const build = (hook: "terraform_data" | "null_resource") => (stack: TerraformStack) => {
     if (hook === "null_resource") new NullProvider(stack, "null");
     new SecretGroup(stack, "g", { ...ok, hook, removalPolicy: "retain" });
   };
 
-  it("generates the same resources, provisioners and dependencies as terraform_data", () => {
+  it("has terraform_data's resources, provisioners and dependencies, with null_resource in their references; only the keeper's destroy step reads what it kept from triggers", () => {
     const td = synth(build("terraform_data")).json;
     const nr = synth(build("null_resource")).json;
     expect(Object.keys(nr.resource)).toEqual(["null_resource"]);
     const tdRes = td.resource.terraform_data;
     const nrRes = nr.resource.null_resource;
     expect(Object.keys(nrRes).sort()).toEqual(Object.keys(tdRes).sort());
-    const normalize = (p: unknown) =>
-      JSON.stringify(p ?? null)
-        .replace(/self\.(input|triggers)/g, "self.X")
-        .replace(/jsonencode\(self\.X\.groups\)/g, "self.X.groups")
-        .replace(/jsonencode\(null_resource\.([\w-]+)\.triggers\)/g, "null_resource.$1.output")
-        .replace(/null_resource\.([\w-]+)\.triggers\./g, "null_resource.$1.output.")
-        .replace(/terraform_data\./g, "null_resource.");
+    // The one rewrite applied to terraform_data's blocks: references name the other resource type.
+    const asNull = (v: unknown) => JSON.parse(JSON.stringify(v ?? null).replace(/\bterraform_data\./g, "null_resource."));
+    const envDiffs: unknown[] = [];
     for (const name of Object.keys(tdRes)) {
-      expect(normalize(nrRes[name].provisioner)).toBe(normalize(tdRes[name].provisioner));
-      expect(normalize(nrRes[name].depends_on)).toBe(normalize(tdRes[name].depends_on));
+      expect([name, nrRes[name].depends_on ?? null]).toEqual([name, asNull(tdRes[name].depends_on)]);
+      const tdSteps = (tdRes[name].provisioner ?? []).map((p: any) => p["local-exec"]);
+      const nrSteps = (nrRes[name].provisioner ?? []).map((p: any) => p["local-exec"]);
+      expect([name, nrSteps.map(({ environment: _, ...rest }: any) => rest)]).toEqual([name, asNull(tdSteps.map(({ environment: _, ...rest }: any) => rest))]);
+      tdSteps.forEach((step: any, i: number) => {
+        if (JSON.stringify(asNull(step.environment)) !== JSON.stringify(nrSteps[i].environment ?? null)) envDiffs.push([name, i, step.environment, nrSteps[i].environment]);
+      });
     }
+    // The one other difference: the keeper's destroy step reads what it kept from triggers, not input.
+    expect(envDiffs.map((d: any) => d[0])).toEqual(["secret_groups_runner_0_keeper"]);
+    const [, , tdEnv, nrEnv] = envDiffs[0] as [string, number, string, string];
+    expect(tdEnv.replace(/self\.input\./g, "self.triggers.")).toBe(nrEnv);
     // Kept values sit in null_resource's triggers where terraform_data keeps its input; the keeper is updated in place, the token frozen.
     const keeper = nrRes.secret_groups_runner_0_keeper;
     expect(keeper.triggers.ids).toContain("secret_groups_runner_0_record.outputs.groups");

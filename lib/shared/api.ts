@@ -1,8 +1,9 @@
 /**
- * Facts of the control-plane API that more than one side needs: the paths (the
- * client sends them, the local control plane routes them, the benchmark's curl
- * baseline posts to them) and the fqn formats (the control plane builds them,
- * the construct exposes them, the client reads names back from them).
+ * Facts of the control-plane API that more than one side of the library
+ * needs: the paths (the client sends them, the benchmark's curl baseline
+ * posts to them) and the fqn formats (the construct exposes them, the client
+ * reads names back from them). The local control plane keeps its own copy
+ * (control-plane/paths.ts) on purpose: it is a second reading of the API.
  * Nothing here may import construct, runtime, client or emulator code.
  */
 

@@ -4,6 +4,7 @@
  * Nothing here may import construct or runtime code.
  */
 import type { COLLABORATOR_ROLES } from "./rules";
+import { StateOutput, tfstateText } from "./tfstate";
 
 /** Credentials and endpoint, read from the environment of `cdktf deploy` / `terraform apply`. */
 export const ENV_HOST = "TFY_HOST";
@@ -184,17 +185,9 @@ export interface Owner {
  * read in the state, which is the truth from then on.
  */
 export function recordFile(groups: Record<string, Required<Recorded>> | null): string {
-  const outputs = groups ? { groups: { value: groups, type: ["map", ["object", recordedType()]] } } : {};
-  return (
-    JSON.stringify({
-      version: 4,
-      terraform_version: "1.4.0",
-      serial: 1,
-      lineage: "00000000-0000-4000-8000-000000000000",
-      outputs,
-      resources: [],
-    }) + "\n"
-  );
+  const outputs: Record<string, StateOutput> = groups ? { groups: { value: groups, type: ["map", ["object", recordedType()]] } } : {};
+  // A fixed lineage: synth writes the empty record, and the same app must synthesize the same files.
+  return tfstateText({ outputs, serial: 1, lineage: "00000000-0000-4000-8000-000000000000" });
 }
 
 function recordedType(): Record<string, unknown> {

@@ -1,7 +1,8 @@
 /**
  * The validation rules for secret groups, in one place: the construct checks
- * them at synth, the local control plane enforces them, so no input the
- * control plane would refuse ever reaches it from a deploy.
+ * them at synth, so no input the control plane would refuse reaches it from a
+ * deploy. The local control plane enforces its own reading of the API
+ * (control-plane/rules.ts), so a rule misread here is caught by the tests.
  */
 
 export const GROUP_NAME_PATTERN = /^[a-z][a-z0-9-]{1,62}[a-z0-9]$/;

@@ -18,10 +18,13 @@ describe("a consumer app on cdktn 0.24 (the fork), synthesized and applied with 
   });
   const terraform = (args: string[], dbPassword: string) => send("terraform", [...args, "-no-color"], dbPassword, { cwd: app.stackDir });
 
-  it("runs on cdktn, and compiles with strict and exactOptionalPropertyTypes", () => {
+  it("runs on cdktn, and compiles without a diagnostic under strict and exactOptionalPropertyTypes, which a probe shows are in effect", async () => {
     const cdktf = JSON.parse(fs.readFileSync(path.join(app.dir, "node_modules", "cdktf", "package.json"), "utf8"));
     expect([cdktf.name, cdktf.version]).toEqual(["cdktn", "0.24.0"]);
-    expect(fs.existsSync(path.join(app.dir, "main.js"))).toBe(true);
+    const { main, probe } = await app.typecheck();
+    expect([main.code, main.output]).toEqual([0, ""]);
+    expect(probe.code).not.toBe(0);
+    expect(probe.output).toContain("exactOptionalPropertyTypes");
   });
 
   it("synthesizes with node main.js, a stack with no absolute path of this machine", async () => {

@@ -4,7 +4,7 @@ import { SecretGroup, SecretValue } from "../../lib";
 import { ControlPlane } from "../../control-plane/server";
 import { Project, apiClient, controlPlane, expectOk } from "../../scripts/harness";
 
-describe("8. a group of the same name already on the control plane", () => {
+describe("a group of the same name already on the control plane", () => {
   let cp: ControlPlane;
   let project: Project;
   beforeAll(async () => {
@@ -55,7 +55,7 @@ describe("8. a group of the same name already on the control plane", () => {
   });
 });
 
-describe("10. no leaks: values and the token appear in no file and no output", () => {
+describe("no leaks: values and the token appear in no file and no output", () => {
   const SENTINEL = {
     env: "SENTINEL-ENV-7d1e9a",
     sensitive: "SENTINEL-SENSITIVE-31c0f2",

@@ -1,28 +1,18 @@
 /**
  * The README's first command: `npm run demo` deploys main.ts with the real
  * cdktf CLI to a local control plane, a second run changes nothing, and
- * `--destroy` tears it down. Hermetic: its own environment name, port, data
+ * `--destroy` tears it down. Hermetic: its own environment name, a free port, data
  * file and output folder (state included) in a temp dir, and none of the
  * caller's environment (a TFY_HOST / TFY_API_KEY exported by the developer
  * must not send the demo to a real control plane).
  */
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { hermeticEnv, run } from "../../scripts/harness";
 import { NODE_22, NODE_24, installNode, nodeEnv, nodeRecord } from "../support/node";
 
 const ROOT = path.join(__dirname, "..", "..");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The demo on this machine's Node, or on `node` (installed from the npm registry, see test/support/node.ts). */
 function demoSuite(node?: string): void {
@@ -39,7 +29,8 @@ function demoSuite(node?: string): void {
       env = hermeticEnv({
         ...(node ? nodeEnv(await installNode(node), record) : {}),
         ENVIRONMENT: environment,
-        TFY_EMULATOR_PORT: String(await freePort()),
+        // Port 0: each run starts its control plane on a port the system picks, on the same data file.
+        TFY_EMULATOR_PORT: "0",
         TFY_EMULATOR_DATA: path.join(work, "data.json"),
       });
     });
@@ -103,7 +94,7 @@ describe(`npm run demo on Node ${NODE_24}, where the archived cdktf CLI cannot r
     const env = hermeticEnv({
       ...nodeEnv(await installNode(NODE_24), path.join(work, "node-record.txt")),
       ENVIRONMENT: `demo${process.pid}n24`,
-      TFY_EMULATOR_PORT: String(await freePort()),
+      TFY_EMULATOR_PORT: "0",
       TFY_EMULATOR_DATA: path.join(work, "data.json"),
     });
     const res = await run("npm", ["run", "--silent", "demo", "--", "--output", path.join(work, "cdktf.out")], { cwd: ROOT, env, isolated: true });

@@ -82,7 +82,7 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     return { id: g.id, values: Object.fromEntries(secrets.map((s) => [s.name, s.value])), secrets };
   }
 
-  it("1. create: the group holds every key and value, and its id is in the state and the output", async () => {
+  it("create: the group holds every key and value, and its id is in the state and the output", async () => {
     const m = mark();
     await deploy({});
     // One look-up of the names, then per group a POST (create markers) and a PUT (its values).
@@ -101,7 +101,7 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     expect(groupResources.sort()).toEqual(["secret_group_orders-cache", "secret_group_orders-db"]);
   });
 
-  it("2. no-op: a second deploy plans no changes and sends no request", async () => {
+  it("no-op: a second deploy plans no changes and sends no request", async () => {
     const m = mark();
     project.synth(app({}), env);
     const plan = await project.plan(env);
@@ -110,7 +110,7 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     expect(since(m)).toEqual([]);
   });
 
-  it("3. rotate a variable value in place: same id, a new version, one PUT", async () => {
+  it("rotate a variable value in place: same id, a new version, one PUT", async () => {
     env.TF_VAR_orders_password = "pw-2-cccc";
     const m = mark();
     await deploy({});
@@ -123,7 +123,7 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     expect(pw.secretVersions?.map((v) => v.version)).toEqual([1, 2, 3]);
   });
 
-  it("3. rotate a literal and an env value: one PUT each, same id", async () => {
+  it("rotate a literal and an env value: one PUT each, same id", async () => {
     let m = mark();
     await deploy({ user: "orders-svc-2" });
     expect(since(m)).toEqual(["PUT 200"]);
@@ -136,7 +136,7 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     expect(orders?.values).toMatchObject({ DB_USER: "orders-svc-2", API_TOKEN: "tok-2-dddd" });
   });
 
-  it("3. an env value Terraform cannot see change is pushed by bumping secretsVersion", async () => {
+  it("an env value Terraform cannot see change is pushed by bumping secretsVersion", async () => {
     // Synth without the variable: the digest falls back to the variable's name, a change once.
     const synthEnv = { ...env, ORDERS_API_TOKEN: undefined };
     project.synth(app({ user: "orders-svc-2" }), synthEnv);
@@ -157,7 +157,7 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     expect((await values("orders-db"))?.values.API_TOKEN).toBe("tok-3-eeee");
   });
 
-  it("4. add and remove a key: one update with the full key set each", async () => {
+  it("add and remove a key: one update with the full key set each", async () => {
     let m = mark();
     await deploy({ user: "orders-svc-2", version: "2", extraKey: true });
     expect(since(m)).toEqual(["PUT 200"]);
@@ -170,7 +170,7 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     expect(Object.keys(orders!.values).sort()).toEqual(["API_TOKEN", "DB_HOST", "DB_PASSWORD"]);
   });
 
-  it("5. rename: the new group exists and the old one is deleted", async () => {
+  it("rename: the new group exists and the old one is deleted", async () => {
     await deploy({ version: "2", ordersName: "orders-db-v2" });
     expect(await client().findGroupByName("orders-db")).toBeUndefined();
     const renamed = await values("orders-db-v2");
@@ -179,29 +179,35 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     expect(outputs.orders_id).toBe(renamed!.id);
   });
 
-  it("5. rename under removalPolicy retain keeps the old group", async () => {
+  it("rename under removalPolicy retain keeps the old group, same id and values, and sends it no delete", async () => {
     await deploy({ version: "2", ordersName: "orders-db-v2", ordersRetain: true });
+    const old = await values("orders-db-v2");
+    expect(old).not.toBeUndefined();
+    const m = mark();
     await deploy({ version: "2", ordersName: "orders-db-v3", ordersRetain: true });
-    expect(await client().findGroupByName("orders-db-v2")).toBeDefined();
-    expect(await client().findGroupByName("orders-db-v3")).toBeDefined();
+    expect(cp.requests().slice(m).filter((r) => r.method === "DELETE")).toEqual([]);
+    const kept = await values("orders-db-v2");
+    expect([kept?.id, kept?.values]).toEqual([old!.id, old!.values]);
+    expect((await values("orders-db-v3"))?.values).toEqual(old!.values);
   });
 
-  it("6. removing a group from the code deletes it on the next deploy", async () => {
+  it("removing a group from the code deletes it on the next deploy", async () => {
+    const orders = await values("orders-db-v3");
     await deploy({ version: "2", ordersName: "orders-db-v3", withCache: false });
     expect(await client().findGroupByName("orders-cache")).toBeUndefined();
-    expect(await client().findGroupByName("orders-db-v3")).toBeDefined();
+    expect((await values("orders-db-v3"))?.id).toBe(orders!.id);
   });
 
-  it("6. removing a retained group from the code keeps it", async () => {
+  it("removing a retained group from the code keeps it", async () => {
     await deploy({ version: "2", ordersName: "orders-db-v3", cacheRetain: true });
     const cache = await client().findGroupByName("orders-cache");
-    expect(cache).toBeDefined();
+    expect(cache?.name).toBe("orders-cache");
     await deploy({ version: "2", ordersName: "orders-db-v3", withCache: false });
     expect((await client().findGroupByName("orders-cache"))?.id).toBe(cache!.id);
     await client().deleteGroup(cache!.id);
   });
 
-  it("9. fresh machine: the same state, no local cache: plans no changes and deploys", async () => {
+  it("fresh machine: the same state, no local cache: plans no changes and deploys", async () => {
     await deploy({ version: "2", ordersName: "orders-db-v3" });
     const fresh = new Project(cp, "lifecycle");
     try {
@@ -225,7 +231,7 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     }
   });
 
-  it("7. destroy deletes every group of the stack except retained ones", async () => {
+  it("destroy deletes every group of the stack except retained ones", async () => {
     await deploy({ version: "3", ordersName: "orders-db-v3", cacheRetain: true });
     expectOk(await project.destroy(env));
     const names = (await client().listGroups()).map((g) => g.name).sort();

@@ -6,43 +6,17 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Construct } from "constructs";
-import { TerraformOutput, TerraformStack } from "cdktf";
-import { SecretGroup, SecretValue } from "../../lib";
+import { SecretGroup } from "../../lib";
+import { GroupFixture, groupsApp, groupsEnv } from "../support/groups";
 import { suiteProjects } from "../support/suite";
+import { waitUntil } from "../support/wait";
 import { ControlPlane } from "../../control-plane/server";
 import { Project, apiClient, expectOk } from "../../scripts/harness";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Spec {
-  name: string;
-  integrationId?: string;
-  values: Record<string, string>;
-  /** Nest the construct one level down, under another id: a refactor. */
-  movedTo?: string;
-}
-
-/** Groups whose values come from the deploy environment (SecretValue.fromEnv). */
-function app(specs: Spec[]) {
-  return (stack: TerraformStack) => {
-    for (const s of specs) {
-      const scope = s.movedTo ? new Construct(stack, "team") : stack;
-      const g = new SecretGroup(scope, s.movedTo ?? s.name, {
-        name: s.name,
-        integrationId: s.integrationId ?? "int-vault",
-        secrets: Object.fromEntries(Object.keys(s.values).map((k) => [k, SecretValue.fromEnv(envName(s.name, k))])),
-      });
-      new TerraformOutput(stack, `${s.name}-id`, { value: g.groupId });
-    }
-  };
-}
-const envName = (group: string, key: string) => `V_${group.replace(/-/g, "_").toUpperCase()}_${key}`;
-function envOf(specs: Spec[]): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const s of specs) for (const [k, v] of Object.entries(s.values)) env[envName(s.name, k)] = v;
-  return env;
-}
+type Spec = GroupFixture;
+/** Groups whose values come from the deploy environment, each with an output of its id. */
+const app = (specs: Spec[]) => groupsApp(specs, { outputs: true });
+const envOf = groupsEnv;
 
 async function held(cp: ControlPlane): Promise<Record<string, { id: string; integrationId: string; values: Record<string, string> }>> {
   const client = apiClient(cp);
@@ -85,7 +59,7 @@ describe("one reconcile per stack", () => {
     return res;
   };
 
-  it("1. the state is the truth: a runner with stale local files rolls back what another runner rotated, with one PUT", async () => {
+  it("the state is the truth: a runner with stale local files rolls back what another runner rotated, with one PUT", async () => {
     const { cp, project: a } = await setup("stale");
     onCleanup(() => b.cleanup());
     const v1: Spec[] = [{ name: "stale-db", values: { PASSWORD: "pw-v1" } }, { name: "stale-cache", values: { URL: "redis://v1" } }];
@@ -112,7 +86,7 @@ describe("one reconcile per stack", () => {
     expect((await a.plan(envOf(v1))).code).toBe(0);
   });
 
-  it("2. identity is the name: renaming or moving the construct plans nothing and sends nothing", async () => {
+  it("identity is the name: renaming or moving the construct plans nothing and sends nothing", async () => {
     const { cp, project } = await setup("identity");
     const specs: Spec[] = [{ name: "identity-api", values: { TOKEN: "t-1" } }];
     await deploy(project, specs);
@@ -126,7 +100,7 @@ describe("one reconcile per stack", () => {
     expect(cp.requests().slice(mark)).toEqual([]);
   });
 
-  it("2. two workspaces of one stack never take over each other's groups; destroying one leaves the other's group", async () => {
+  it("two workspaces of one stack never take over each other's groups; destroying one leaves the other's group", async () => {
     const { cp, project } = await setup("ws");
     const blue: Spec[] = [{ name: "ws-shared", values: { KEY: "blue-value" } }];
     const green: Spec[] = [{ name: "ws-shared", values: { KEY: "green-value" } }];
@@ -148,7 +122,7 @@ describe("one reconcile per stack", () => {
     expect((await project.plan(envOf(blue))).code).toBe(0);
   });
 
-  it("3. create before delete: a rename onto a taken name fails naming both groups, and the old group is untouched", async () => {
+  it("create before delete: a rename onto a taken name fails naming both groups, and the old group is untouched", async () => {
     const { cp, project } = await setup("rename");
     const foreign = await apiClient(cp).createGroup({ name: "rename-taken", integrationId: "int-other", secrets: [{ key: "THEIRS", value: "theirs" }] });
     const before: Spec[] = [{ name: "rename-old", values: { KEY: "k-1" } }];
@@ -171,7 +145,7 @@ describe("one reconcile per stack", () => {
     expect(Object.keys(await held(cp)).sort()).toEqual(["rename-new", "rename-taken"]);
   });
 
-  it("3. an integration change moves the group in place; a failing integration leaves it untouched", async () => {
+  it("an integration change moves the group in place; a failing integration leaves it untouched", async () => {
     const { cp, project } = await setup("move");
     const specs: Spec[] = [{ name: "move-db", values: { PASSWORD: "pw" } }];
     await deploy(project, specs);
@@ -190,13 +164,13 @@ describe("one reconcile per stack", () => {
     expect((await project.plan(envOf(moved))).code).toBe(0);
   });
 
-  it("4. terraform killed mid-deploy, the re-run on a fresh clone with the same state converges without adoptExisting", async () => {
+  it("terraform killed mid-deploy, the re-run on a fresh clone with the same state converges without adoptExisting", async () => {
     const { cp, project: a } = await setup("kill");
     const specs: Spec[] = Array.from({ length: 16 }, (_, i) => ({ name: `kill-${String(i).padStart(2, "0")}`, values: { A: `a-${i}`, B: `b-${i}` } }));
     a.synth(app(specs), envOf(specs));
     cp.setFaults({ latencyMs: 150 });
     const run1 = await a.startApply(envOf(specs));
-    while (cp.requests().filter((r) => r.method === "POST" && r.status === 200).length < 3) await sleep(10);
+    await waitUntil(() => cp.requests().filter((r) => r.method === "POST" && r.status === 200).length >= 3, "3 groups created");
     process.kill(-run1.pid, "SIGKILL");
     await run1.closed;
     cp.setFaults({ latencyMs: 0 });
@@ -218,7 +192,7 @@ describe("one reconcile per stack", () => {
     expect((await b.plan(envOf(specs))).code).toBe(0);
   });
 
-  it("4. a hook left running after terraform was killed sends nothing more, and never overwrites what a later deploy sent", async () => {
+  it("a hook left running after terraform was killed sends nothing more, and never overwrites what a later deploy sent", async () => {
     const { cp, project } = await setup("orphan");
     const gen = (v: string): Spec[] => Array.from({ length: 40 }, (_, i) => ({ name: `orphan-${String(i).padStart(2, "0")}`, values: { SECRET: `${v}-${i}` } }));
     await deploy(project, gen("v1"));
@@ -229,26 +203,24 @@ describe("one reconcile per stack", () => {
     const mark = cp.requests().length;
     const run2 = await project.startApply(envOf(gen("v2")));
     const puts = () => cp.requests().slice(mark).filter((r) => r.method === "PUT").length;
-    while (puts() < 8) await sleep(5);
+    await waitUntil(() => puts() >= 8, "8 PUTs of the rotation");
     process.kill(run2.pid, "SIGKILL");
     await run2.closed;
-    // Requests already on the wire still land; the orphan must send none after them.
-    await sleep(1000);
+    // The orphaned hook notices and ends; the requests it had on the wire still land, and no more.
+    await waitUntil(() => hooksRunningIn(project.stackDir).length === 0, "the orphaned hook to end", { timeoutMs: 30_000 });
     const landed = puts();
     expect(landed).toBeLessThanOrEqual(16);
-    expect(hooksRunningIn(project.stackDir)).toEqual([]);
 
     cp.setFaults({ latencyMs: 0 });
     const mark3 = cp.requests().length;
     await deploy(project, gen("v3"));
-    await sleep(500);
-    // Only the new deploy's requests after it started: one PUT per group.
+    // The orphan ended before this deploy began: every PUT since is the new deploy's, one per group.
     expect(cp.requests().slice(mark3).filter((r) => r.method === "PUT")).toHaveLength(40);
     const now = await held(cp);
     for (const s of gen("v3")) expect(now[s.name].values).toEqual(s.values);
   });
 
-  it("7. groups whose values would overflow one hook's environment are split among runners, and each literal is written once", async () => {
+  it("groups whose values would overflow one hook's environment are split among runners, and each literal is written once", async () => {
     const { cp, project } = await setup("limits");
     const bulky = (tag: string) => Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`K${i}`, `${tag}-${i}-`.padEnd(64 * 1024, "z")]));
     const values = { "limits-one": bulky("one"), "limits-two": bulky("two") };

@@ -11,7 +11,7 @@ import { ControlPlane } from "../../control-plane/server";
 import { Project, TOKEN, apiClient, controlPlane, run } from "../../scripts/harness";
 import { terraformEnv } from "../../scripts/terraform-env";
 
-describe("12. self-contained stack", () => {
+describe("self-contained stack", () => {
   let cp: ControlPlane;
   let project: Project;
   let elsewhere: string;

@@ -4,26 +4,22 @@
  * truth: a runner's local files never change what it decides.
  */
 import * as fs from "fs";
+import * as path from "path";
 import { PgBackend, PgBackendConfig, TerraformStack } from "cdktf";
-import { SecretGroup, SecretValue } from "../../lib";
-import { main as cli } from "../../lib/cli/main";
 import { ControlPlane } from "../../control-plane/server";
-import { Project, apiClient, controlPlane, expectOk } from "../../scripts/harness";
+import { Project, apiClient, controlPlane, expectOk, hermeticEnv, run } from "../../scripts/harness";
+import { groupsApp, groupsEnv } from "../support/groups";
 import { Postgres, startPostgres } from "../support/postgres";
+import { waitUntil } from "../support/wait";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STACK = "team";
+const CLI = path.join(__dirname, "..", "..", "dist", "cli", "secret-groups.js");
 
-/** Groups whose values come from the deploy environment; `gen` names the generation of values. */
-function app(names: string[]) {
-  return (stack: TerraformStack) => {
-    for (const name of names) {
-      new SecretGroup(stack, name, { name, integrationId: "int-vault", secrets: { TOKEN: SecretValue.fromEnv(envName(name)) } });
-    }
-  };
-}
-const envName = (name: string) => `T_${name.replace(/-/g, "_").toUpperCase()}`;
-const valuesOf = (names: string[], gen: string) => Object.fromEntries(names.map((n) => [envName(n), `${gen}-${n}`]));
+/** One TOKEN per group; `gen` names the generation of values. */
+const tokens = (names: string[], gen: string) => names.map((name) => ({ name, values: { TOKEN: `${gen}-${name}` } }));
+/** Groups whose values come from the deploy environment. */
+const app = (names: string[]) => groupsApp(tokens(names, ""));
+const valuesOf = (names: string[], gen: string) => groupsEnv(tokens(names, gen));
 
 describe("two CI runners on one pg state", () => {
   let pg: Postgres;
@@ -59,18 +55,27 @@ describe("two CI runners on one pg state", () => {
     return out;
   }
 
-  it("a new shared state is created once with secret-groups init-state; PG_CONN_STR stays out of the config", async () => {
+  it("secret-groups init-state creates the shared state once, and a second run leaves it as it is; PG_CONN_STR stays out of the config", async () => {
     a.synth(app(names), envFor("v1"));
     expect(fs.readFileSync(`${a.stackDir}/cdk.tf.json`, "utf8")).not.toContain(pg.connStr);
-    const env = { ...process.env, ...a.env(envFor("v1")) };
-    const cwd = process.cwd();
-    process.chdir(a.dir);
-    try {
-      expect(await cli(["init-state", "--stack", STACK], env)).toBe(0);
-      expect(await cli(["init-state", "--stack", STACK], env)).toBe(0);
-    } finally {
-      process.chdir(cwd);
-    }
+    // The packaged command, in the project folder, with only the environment it needs.
+    const initState = () => run("node", [CLI, "init-state", "--stack", STACK], { cwd: a.dir, env: hermeticEnv(a.env(envFor("v1"))), isolated: true });
+    /** The lineage of the state the backend holds; undefined when it holds none (pull prints nothing, or a state without one). */
+    const lineage = async () => {
+      const pulled = await a.terraform(["state", "pull"], envFor("v1"));
+      expect(pulled.code).toBe(0);
+      return pulled.stdout.trim() === "" ? undefined : (JSON.parse(pulled.stdout) as { lineage?: string }).lineage || undefined;
+    };
+    expect(await lineage()).toBeUndefined();
+
+    const first = await initState();
+    expect([first.code, first.stdout.trim()]).toEqual([0, expect.stringMatching(/^secret-groups init-state: created the state of stack "team" \(workspace "default"\) for \/.*\/cdktf\.out\/stacks\/team$/)]);
+    const created = await lineage();
+    expect(created).toMatch(/^[0-9a-f-]{36}$/);
+
+    const second = await initState();
+    expect([second.code, second.stdout]).toEqual([0, expect.stringContaining('the backend already holds the state of stack "team"')]);
+    expect(await lineage()).toBe(created);
   });
 
   it("A deploys; B, a fresh clone with no local files, plans no changes and sends nothing", async () => {
@@ -103,7 +108,7 @@ describe("two CI runners on one pg state", () => {
     cp.setFaults({ latencyMs: 150 });
     const mark = cp.requests().length;
     const killed = await a.startApply(envMore);
-    while (cp.requests().slice(mark).filter((r) => r.status === 200).length < 3) await sleep(10);
+    await waitUntil(() => cp.requests().slice(mark).filter((r) => r.status === 200).length >= 3, "3 requests of the deploy answered");
     process.kill(-killed.pid, "SIGKILL");
     await killed.closed;
     cp.setFaults({ latencyMs: 0 });
@@ -112,23 +117,34 @@ describe("two CI runners on one pg state", () => {
     b.synth(app(more), envMore);
     const rerun = await b.apply(envMore);
     expectOk(rerun);
-    expect(rerun.output).not.toContain("does not manage it");
+    expect(rerun.output).not.toContain("did not create it");
     const now = await held();
     expect(Object.keys(now).sort()).toEqual([...more].sort());
     expect(Object.entries(now).every(([n, g]) => g.token === `v3-${n}`)).toBe(true);
     expect((await b.plan(envMore)).code).toBe(0);
   });
 
-  it("A and B deploy at once: the second waits for the lock (TF_CLI_ARGS_apply=-lock-timeout), and the end state is exact", async () => {
+  it("A and B deploy at once: one waits for the other's lock (TF_CLI_ARGS_apply=-lock-timeout), then finds nothing to do; each write is sent once", async () => {
     const final = names.slice(0, 4);
     const env = { PG_CONN_STR: pg.connStr, ...valuesOf(final, "v4"), TF_CLI_ARGS_apply: "-lock-timeout=120s" };
     a.synth(app(final), env);
     b.synth(app(final), env);
+    const before = await held();
     cp.setFaults({ latencyMs: 100 });
+    const mark = cp.requests().length;
     const [ra, rb] = await Promise.all([a.apply(env), b.apply(env)]);
     cp.setFaults({ latencyMs: 0 });
     expectOk(ra);
     expectOk(rb);
+    // Had both planned from the same state, both would have sent these writes.
+    const reads = (r: { method: string; path: string }) => r.method === "GET" || (r.method === "POST" && r.path === "/api/svc/v1/secrets");
+    const writes = cp.requests().slice(mark).filter((r) => !reads(r)).map((r) => `${r.method} ${r.path} ${r.status}`);
+    const group = (n: string) => `/api/svc/v1/secret-groups/${before[n].id}`;
+    expect(writes.sort()).toEqual(
+      [...final.map((n) => `PUT ${group(n)} 200`), ...Object.keys(before).filter((n) => !final.includes(n)).map((n) => `DELETE ${group(n)} 200`)].sort(),
+    );
+    // The one that waited planned from the other's state.
+    expect([ra, rb].filter((r) => r.output.includes("No changes.")).length).toBe(1);
     const now = await held();
     expect(Object.keys(now).sort()).toEqual(final);
     expect(Object.entries(now).every(([n, g]) => g.token === `v4-${n}`)).toBe(true);

@@ -26,7 +26,7 @@ describe("a deploy through an HTTPS proxy", () => {
   let project: Project;
   beforeAll(async () => {
     certs = makeCerts([HOST, "127.0.0.1"]);
-    cp = await startControlPlane({ port: 0, tokens: [TOKEN], tls: { key: certs.key, cert: certs.cert } });
+    cp = await startControlPlane({ port: 0, tokens: [TOKEN], tls: { key: certs.key, cert: certs.cert }, hosts: [HOST] });
     proxy = await recordingProxy(cp.port);
     project = new Project(cp, "proxied");
   });

@@ -21,7 +21,7 @@ let cp: ControlPlane;
 
 beforeAll(async () => {
   certs = makeCerts([HOST, "127.0.0.1"]);
-  cp = await startControlPlane({ port: 0, tokens: [TOKEN], tls: { key: certs.key, cert: certs.cert } });
+  cp = await startControlPlane({ port: 0, tokens: [TOKEN], tls: { key: certs.key, cert: certs.cert }, hosts: [HOST] });
 });
 afterAll(async () => {
   await cp.close();

@@ -47,6 +47,11 @@ new TerraformOutput(stack, "api-fqn", { value: api.fqn });
 app.synth();
 `;
 
+/** Valid under plain strict; refused under exactOptionalPropertyTypes, which forbids an explicit undefined for an optional prop. */
+const PROBE_TS = `import { SecretGroupProps, SecretValue } from "cdktf-secret-groups";
+export const props: SecretGroupProps = { name: "probe-db", integrationId: "i", secrets: { A: SecretValue.fromEnv("A") }, removalPolicy: undefined };
+`;
+
 const TSCONFIG = {
   compilerOptions: { target: "ES2022", module: "commonjs", strict: true, exactOptionalPropertyTypes: true, outDir: "." },
   files: ["main.ts"],
@@ -105,6 +110,22 @@ export class ConsumerApp {
 
   async compile(): Promise<void> {
     await this.exec(path.join(this.dir, "node_modules", ".bin", "tsc"), ["-p", "."]);
+  }
+
+  /**
+   * tsc on main.ts again, and on a probe that is wrong only under
+   * exactOptionalPropertyTypes (an optional prop of this package set to
+   * undefined), with the app's tsconfig: what each printed and its exit code.
+   */
+  async typecheck(): Promise<{ main: RunResult; probe: RunResult }> {
+    const tsc = (project: string) => run(this.bin("tsc"), ["-p", project, "--noEmit"], { cwd: this.dir, env: hermeticEnv(), isolated: true });
+    fs.writeFileSync(path.join(this.dir, "probe.ts"), PROBE_TS);
+    fs.writeFileSync(path.join(this.dir, "tsconfig.probe.json"), JSON.stringify({ extends: "./tsconfig.json", files: ["probe.ts"] }));
+    try {
+      return { main: await tsc("."), probe: await tsc("tsconfig.probe.json") };
+    } finally {
+      for (const f of ["probe.ts", "tsconfig.probe.json"]) fs.rmSync(path.join(this.dir, f));
+    }
   }
 
   bin(name: string): string {

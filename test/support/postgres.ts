@@ -1,6 +1,7 @@
 /**
  * A throwaway PostgreSQL cluster for the shared-state tests: its own data
- * folder in a temp dir, a free port on 127.0.0.1, trust authentication, and
+ * folder in a temp dir, a free port on 127.0.0.1 (picked again if taken before
+ * PostgreSQL binds it), trust authentication, and
  * stopped and removed afterwards. initdb refuses to run as root, so as root
  * it runs as the `postgres` user that Debian's package creates.
  */
@@ -48,8 +49,20 @@ export async function startPostgres(): Promise<Postgres> {
   };
   const data = path.join(dir, "data");
   as(path.join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
-  const port = await freePort();
-  as(path.join(bin, "pg_ctl"), ["-D", data, "-o", `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`, "-l", path.join(dir, "log"), "-w", "start"]);
+  // PostgreSQL cannot be given port 0: a free port is picked, and picked again
+  // when another process took it between the pick and the bind.
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    const log = path.join(dir, `log-${attempt}`);
+    try {
+      as(path.join(bin, "pg_ctl"), ["-D", data, "-o", `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`, "-l", log, "-w", "start"]);
+      break;
+    } catch (err) {
+      const taken = fs.existsSync(log) && /could not bind|already in use/i.test(fs.readFileSync(log, "utf8"));
+      if (!taken || attempt === 5) throw err;
+    }
+  }
   return {
     connStr: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
     stop: () => {

@@ -16,7 +16,10 @@ deploy at it with TFY_HOST=http://127.0.0.1:<port> and TFY_API_KEY=<a token>.
 Environment:
   TFY_EMULATOR_PORT    port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   TFY_EMULATOR_TOKENS  accepted API tokens, comma-separated (default dev-token)
-  TFY_EMULATOR_DATA    file that keeps the groups between runs (default ${DEFAULT_DATA}, relative to the current folder)`,
+  TFY_EMULATOR_DATA    file that keeps the groups between runs (default ${DEFAULT_DATA}, relative to the current folder)
+  TFY_EMULATOR_HOSTS   host names answered besides 127.0.0.1, localhost and [::1], comma-separated
+                       (default none: a request addressed to any other name gets 421, so a web page
+                       cannot reach it by pointing a name of its own at 127.0.0.1)`,
 
   async run(args, env) {
     if (args.length > 0) {
@@ -26,7 +29,8 @@ Environment:
     const port = parsePort(env.TFY_EMULATOR_PORT ?? DEFAULT_PORT);
     const tokens = env.TFY_EMULATOR_TOKENS?.split(",");
     const dataFile = path.resolve(env.TFY_EMULATOR_DATA ?? DEFAULT_DATA);
-    const cp = await startControlPlane({ port, tokens, dataFile });
+    const hosts = env.TFY_EMULATOR_HOSTS?.split(",").map((h) => h.trim()).filter(Boolean);
+    const cp = await startControlPlane({ port, tokens, dataFile, hosts });
     console.log(`control plane listening on ${cp.url} (data: ${dataFile})`);
     // Once only: a second signal during close falls back to Node's default, an immediate exit.
     const stop = () => {

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { OWNER_OUTPUT, Owner } from "../../shared/contract";
+import { tfstateText } from "../../shared/tfstate";
 import type { Command } from "../command";
 import { hasConfig, stackDirs, terraformIn } from "../stacks";
 
@@ -67,8 +68,7 @@ export const initState: Command = {
       const value: Owner = { stack, workspace, token: crypto.randomBytes(32).toString("hex") };
       const outputs = { [OWNER_OUTPUT]: { value, type: ["object", { stack: "string", token: "string", workspace: "string" }], sensitive: true } };
       // An empty state stored earlier (by an older init-state) gets its owner as its next serial.
-      const state = { version: 4, serial: (stored?.serial ?? -1) + 1, lineage: stored?.lineage ?? crypto.randomUUID(), outputs, resources: [] };
-      fs.writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
+      fs.writeFileSync(file, tfstateText({ outputs, serial: (stored?.serial ?? -1) + 1, lineage: stored?.lineage }), { mode: 0o600 });
       const pushed = terraform("state", "push", file);
       if (pushed.status !== 0) return fail("terraform state push", pushed);
     } finally {

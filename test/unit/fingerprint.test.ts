@@ -1,6 +1,7 @@
 /**
- * The pure parts of the construct's change detection: the fingerprints, and
- * the escaping of what the construct writes (the reconcile decision: plan.test.ts).
+ * The pure parts of what the construct writes: the fingerprints that detect
+ * changed values, and the escaping of literals in Terraform templates. (The
+ * reconcile decision is tested in plan.test.ts.)
  */
 import { fingerprint } from "../../lib/construct/fingerprint";
 import { escapeTemplate } from "../../lib/construct/terraform-text";
