@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { Annotations, Token } from "cdktf";
 import { Collaborator, CollaboratorRole, ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec, collaboratorsKey } from "../shared/contract";
 import { RUNNER_VALUE_BUDGET_BYTES, collaboratorProblems, groupNameProblems, integrationIdProblems, keySetProblems, literalTextProblems, secretValueProblems } from "../shared/rules";
+import { groupResource } from "../shared/layout";
 import { FingerprintPart, digestKeyProblems, fingerprint } from "./fingerprint";
 import { HookKind, HookResource } from "./hook-resource";
 import { SecretSource, SecretValue } from "./secret-value";
@@ -169,7 +170,7 @@ export class SecretGroup extends Construct {
         ...(spec.collaborators.length ? { collaborators: escapeTemplate(collaboratorsKey(spec.collaborators)) } : {}),
       },
     });
-    if (!groupNameProblems(name).length) marker.setLogicalId(`secret_group_${name}`);
+    if (!groupNameProblems(name).length) marker.setLogicalId(groupResource(name));
     if (fromVariables.length) {
       marker.resource.addOverride("lifecycle.precondition", [
         {

@@ -16,7 +16,8 @@ import {
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_DIGEST_KEY_LENGTH, OWNER_OUTPUT, RECORDED_OUTPUT, doneFile, recordFile } from "../shared/contract";
+import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_DIGEST_KEY_LENGTH, recordFile } from "../shared/contract";
+import { OWNER_OUTPUT, RECORDED_OUTPUT, RUNNER, STACK, doneFile, recordPath, reportFile } from "../shared/layout";
 import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_SPEC_BUDGET_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
 import { secretFqn } from "../shared/api";
 import { hookBundlePath } from "./bundle";
@@ -24,13 +25,6 @@ import { HookKind, HookResource, Provisioner } from "./hook-resource";
 import { escapeTemplate } from "./terraform-text";
 
 const RUNTIME_ID = "SecretGroupRuntime";
-const TOKEN_RESOURCE_ID = "secret_groups_token";
-const TOKEN_LOCAL = "secret_groups_token";
-/** The local that merges each runner's record of this apply with the state's: what the output keeps. */
-const RECORDED_LOCAL = "secret_groups_recorded";
-/** Scratch files of one apply, in the stack folder (where local-exec runs). */
-const SCRATCH = ".secret-groups";
-const STATE_SOURCE_ID = "secret_groups_state";
 
 /** One value a runner carries in its environment. */
 export interface CarriedValue {
@@ -99,7 +93,7 @@ export class StackRuntime extends Construct {
     // until it exists the state may not exist either (a new workspace), so
     // reading the state waits for apply, after this made it exist.
     this.tokenResource = new HookResource(this, "token", kind, { replaceOn: {}, keep: { token: "${uuid()}" }, freezeKept: true });
-    this.tokenResource.setLogicalId(TOKEN_RESOURCE_ID);
+    this.tokenResource.setLogicalId(STACK.token);
 
     // What the state recorded and the code no longer has: deleted by the
     // reaper, after every runner succeeded (create before delete).
@@ -112,30 +106,30 @@ export class StackRuntime extends Construct {
           `\${jsonencode({ for k in setsubtract(keys(${this.recorded()}), ${this.namesExpression()}) : k => { id = ${this.recorded()}[k].id, removalPolicy = ${this.recorded()}[k].removalPolicy, forceDelete = ${this.recorded()}[k].forceDelete } })}`,
       }),
     );
-    doomed.overrideLogicalId("secret_groups_doomed");
-    const reapEnv = (done: string) => `\${{ ${HOOK_ENV.doomed} = local.secret_groups_doomed, ${HOOK_ENV.done} = "${done}" }}`;
+    doomed.overrideLogicalId(STACK.doomedLocal);
+    const reapEnv = (done: string) => `\${{ ${HOOK_ENV.doomed} = local.${STACK.doomedLocal}, ${HOOK_ENV.done} = "${done}" }}`;
     const nothingDoomed = `[ "$${HOOK_ENV.doomed}" = "{}" ]`;
     this.reaper = new HookResource(this, "reaper", kind, {
       replaceOn: { names: Lazy.stringValue({ produce: () => this.desiredNames().join(",") }) },
-      provisioners: () => [{ command: `${nothingDoomed} || ${this.command("reap")}`, environment: reapEnv(doneFile(SCRATCH, "${self.id}")) }],
+      provisioners: () => [{ command: `${nothingDoomed} || ${this.command("reap")}`, environment: reapEnv(doneFile("${self.id}")) }],
     });
-    this.reaper.setLogicalId("secret_groups_reaper");
+    this.reaper.setLogicalId(STACK.reaper);
     this.reaper.resource.addOverride("depends_on", Lazy.anyValue({ produce: () => this.runners.map((r) => r.resume.address) }));
     const reapResume = new HookResource(this, "reaper-resume", kind, {
       replaceOn: { reaper: `\${${this.reaper.idExpression}}` },
       provisioners: () => {
-        const done = doneFile(SCRATCH, `\${${this.reaper.idExpression}}`);
+        const done = doneFile(`\${${this.reaper.idExpression}}`);
         return [{ command: `${nothingDoomed} || test -f ${done} || ${this.command("reap")}`, environment: reapEnv(done) }];
       },
     });
-    reapResume.setLogicalId("secret_groups_reaper_resume");
+    reapResume.setLogicalId(STACK.reaperResume);
 
     // The record of this apply, read back by the next one from the stack's
     // own backend: the only memory between deploys, the same on every machine.
     const recordedLocal = new TerraformLocal(this, "recorded", Lazy.anyValue({ produce: () => `\${merge(${this.runners.map((r) => r.recordedGroups()).join(", ")})}` }));
-    recordedLocal.overrideLogicalId(RECORDED_LOCAL);
+    recordedLocal.overrideLogicalId(STACK.recordedLocal);
     const output = new TerraformOutput(this, "recorded-output", {
-      value: `\${local.${RECORDED_LOCAL}}`,
+      value: `\${local.${STACK.recordedLocal}}`,
       description: "The secret groups this stack manages, as the control plane returned them (ids, fqns; never values)",
     });
     output.overrideLogicalId(RECORDED_OUTPUT);
@@ -145,9 +139,9 @@ export class StackRuntime extends Construct {
     // (by the first apply, or by `secret-groups init-state` on a remote
     // backend) and never changed, so that every machine proves the same groups.
     const token = new TerraformLocal(this, "token-value", Lazy.stringValue({ produce: () => `\${try(${this.recorded(OWNER_OUTPUT)}.token, ${this.tokenResource.kept("token")})}` }));
-    token.overrideLogicalId(TOKEN_LOCAL);
+    token.overrideLogicalId(STACK.tokenLocal);
     const owner = new TerraformOutput(this, "owner", {
-      value: { stack: stack.node.id, workspace: "${terraform.workspace}", token: `\${local.${TOKEN_LOCAL}}` },
+      value: { stack: stack.node.id, workspace: "${terraform.workspace}", token: `\${local.${STACK.tokenLocal}}` },
       sensitive: true,
       description: "Whose state this is: the stack, the workspace, and the token that keys the create markers of its groups (secret)",
     });
@@ -156,7 +150,7 @@ export class StackRuntime extends Construct {
 
   /** The owner token of this state, for the hook (nonsensitive: Terraform would hide the hook's output). */
   tokenExpression(): string {
-    return `\${nonsensitive(local.${TOKEN_LOCAL})}`;
+    return `\${nonsensitive(local.${STACK.tokenLocal})}`;
   }
 
   /**
@@ -223,15 +217,15 @@ export class StackRuntime extends Construct {
     return `exec node ${this.asset.path} ${op}`;
   }
 
-  /** The scratch file a runner's result goes to; synth writes an empty one so that plans work anywhere. */
-  recordPath(index: number): string {
-    const recordPath = `${SCRATCH}/runner-${index}.tfstate`;
-    const file = path.join(this.stackDir, recordPath);
+  /** The scratch file a runner's record goes to; synth writes an empty one, inside cdktf.out, so that plans work anywhere. */
+  scratchRecord(index: number): string {
+    const relative = recordPath(index);
+    const file = path.join(this.stackDir, relative);
     if (!fs.existsSync(file)) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, recordFile(null));
     }
-    return recordPath;
+    return relative;
   }
 
   /** An output as the last apply left it ({name: Recorded} by default), an expression read at plan time. */
@@ -264,12 +258,12 @@ export class StackRuntime extends Construct {
     if (!this.stateSource) {
       const backend = this.stack.ensureBackendExists();
       this.stateSource = backend.getRemoteStateDataSource(this, "state", this.stack.node.id);
-      this.stateSource.overrideLogicalId(STATE_SOURCE_ID);
+      this.stateSource.overrideLogicalId(STACK.state);
       this.stateSource.addOverride("defaults", { [RECORDED_OUTPUT]: {} });
       this.stateSource.addOverride("depends_on", [this.tokenResource.address]);
       if (backend instanceof LocalBackend) ensureLocalState(this.stackDir, backend);
     }
-    return STATE_SOURCE_ID;
+    return STACK.state;
   }
 }
 
@@ -290,13 +284,12 @@ class Runner {
     kind: HookKind,
   ) {
     const scope = new Construct(runtime, `runner-${index}`);
-    const local = `secret_groups_runner_${index}`;
+    const local = RUNNER.runner(index);
     const env = new TerraformLocal(scope, "env", Lazy.anyValue({ produce: () => this.environment() }));
     env.overrideLogicalId(local);
-    const recordPath = runtime.recordPath(index);
-    const reportFor = (id: string) => `${SCRATCH}/${id}.error`;
+    const recordFilePath = runtime.scratchRecord(index);
     const steps = (done: string, id: string, guard: string): Provisioner[] => {
-      const report = this.members.some((m) => m.values.some((v) => v.ephemeral)) ? reportFor(id) : undefined;
+      const report = this.members.some((m) => m.values.some((v) => v.ephemeral)) ? reportFile(id) : undefined;
       const environment = `\${merge(local.${local}, { ${HOOK_ENV.done} = "${done}"${report ? `, ${HOOK_ENV.report} = "${report}"` : ""} })}`;
       const run: Provisioner = { command: `${guard}${runtime.command("reconcile")}`, environment };
       if (!report) return [run];
@@ -315,9 +308,9 @@ class Runner {
       // resource change, so its size costs time at every step of a large
       // deploy. The groups' own resources show what changed.
       replaceOn: { desired: Lazy.stringValue({ produce: () => this.desiredDigest() }) },
-      provisioners: () => steps(doneFile(SCRATCH, "${self.id}"), "${self.id}", ""),
+      provisioners: () => steps(doneFile("${self.id}"), "${self.id}", ""),
     });
-    runner.setLogicalId(`secret_groups_runner_${index}`);
+    runner.setLogicalId(RUNNER.runner(index));
     runner.resource.addOverride("lifecycle.precondition", Lazy.anyValue({ produce: () => [runtime.ownerCheck(), ...this.sizeChecks()] }));
 
     // A runner saved as done by a killed apply is finished here: its scratch
@@ -325,12 +318,12 @@ class Runner {
     const runnerId = `\${${runner.idExpression}}`;
     this.resume = new HookResource(scope, "resume", kind, {
       replaceOn: { runner: runnerId },
-      provisioners: () => steps(doneFile(SCRATCH, runnerId), runnerId, `test -f ${doneFile(SCRATCH, runnerId)} || `),
+      provisioners: () => steps(doneFile(runnerId), runnerId, `test -f ${doneFile(runnerId)} || `),
     });
-    this.resume.setLogicalId(`secret_groups_runner_${index}_resume`);
+    this.resume.setLogicalId(RUNNER.resume(index));
 
-    const record = new DataTerraformRemoteStateLocal(scope, "record", { path: recordPath, defaults: { groups: {} } });
-    record.overrideLogicalId(`secret_groups_runner_${index}_record`);
+    const record = new DataTerraformRemoteStateLocal(scope, "record", { path: recordFilePath, defaults: { groups: {} } });
+    record.overrideLogicalId(RUNNER.record(index));
     record.addOverride("depends_on", [this.resume.address]);
     this.recordOutput = `data.terraform_remote_state.${record.friendlyUniqueId}.outputs.groups`;
 
@@ -349,7 +342,7 @@ class Runner {
         }),
         retain: Lazy.stringValue({ produce: () => this.members.filter((m) => m.spec.removalPolicy === "retain").map((m) => m.spec.name).join(",") }),
         force: Lazy.stringValue({ produce: () => this.members.filter((m) => m.spec.forceDelete).map((m) => m.spec.name).join(",") }),
-        token: `\${sensitive(local.${TOKEN_LOCAL})}`,
+        token: `\${sensitive(local.${STACK.tokenLocal})}`,
       },
       provisioners: () => [
         {
@@ -362,7 +355,7 @@ class Runner {
         },
       ],
     });
-    this.keeper.setLogicalId(`secret_groups_runner_${index}_keeper`);
+    this.keeper.setLogicalId(RUNNER.keeper(index));
   }
 
   /** What this runner's groups are recorded as after this apply: this run's record, else the state's. An expression without `${}`. */
@@ -403,7 +396,7 @@ class Runner {
 
   /** A field of a group's record, as the holder keeps it in the state. */
   recordedField(name: string, field: "id" | "fqn"): string {
-    return Token.asString(Lazy.stringValue({ produce: () => `\${local.${RECORDED_LOCAL}[${JSON.stringify(name)}].${field}}` }));
+    return Token.asString(Lazy.stringValue({ produce: () => `\${local.${STACK.recordedLocal}[${JSON.stringify(name)}].${field}}` }));
   }
 
   /**
@@ -415,7 +408,7 @@ class Runner {
     return Token.asString(
       Lazy.stringValue({
         produce: () => {
-          const group = `local.${RECORDED_LOCAL}[${JSON.stringify(name)}]`;
+          const group = `local.${STACK.recordedLocal}[${JSON.stringify(name)}]`;
           return `\${lookup(try(${group}.secretFqns, {}), ${JSON.stringify(key)}, "${secretFqn(`\${${group}.fqn}`, key)}")}`;
         },
       }),
@@ -433,8 +426,8 @@ class Runner {
     const planned = this.members.filter((m) => m.fingerprint !== m.spec.fingerprint);
     if (planned.length) env[HOOK_ENV.fingerprints] = `\${jsonencode({ ${planned.map((m) => `"${m.spec.name}" = "${m.fingerprint}"`).join(", ")} })}`;
     env[HOOK_ENV.recorded] = `\${jsonencode({ for k in setintersection(keys(${recorded}), ${names}) : k => ${recorded}[k] })}`;
-    env[HOOK_ENV.removing] = `\${jsonencode(keys(jsondecode(local.secret_groups_doomed)))}`;
-    env[HOOK_ENV.record] = this.runtime.recordPath(this.index);
+    env[HOOK_ENV.removing] = `\${jsonencode(keys(jsondecode(local.${STACK.doomedLocal})))}`;
+    env[HOOK_ENV.record] = this.runtime.scratchRecord(this.index);
     env[HOOK_ENV.owner] = this.runtime.tokenExpression();
     return env;
   }

@@ -158,17 +158,11 @@ export interface Recorded {
 
 export const RECORDED_FIELDS = ["id", "fqn", "integrationId", "fingerprint", "removalPolicy", "forceDelete", "versions", "secretFqns", "collaborators"] as const;
 
-/** Name of the stack output that holds {name: Recorded}. */
-export const RECORDED_OUTPUT = "secret_groups";
-
 /**
- * Name of the stack output that says whose state this is: written by every
- * apply, read back by the next one, so that a deploy of another stack (or
- * another workspace) on this state fails before any request.
+ * What the output `secret_groups_owner` (layout OWNER_OUTPUT) holds: whose
+ * state this is, written by every apply and read back by the next one, so
+ * that a deploy of another stack (or workspace) on it fails before any request.
  */
-export const OWNER_OUTPUT = "secret_groups_owner";
-
-/** What the output `secret_groups_owner` holds. */
 export interface Owner {
   /** The stack's name (its folder under cdktf.out/stacks). */
   stack: string;
@@ -178,11 +172,11 @@ export interface Owner {
 }
 
 /**
- * The file one runner writes for its holder to read back (a
+ * The file one runner writes for its record data source to read back (a
  * `terraform_remote_state` with the local backend): Terraform state format,
- * one output `groups` with {name: Recorded}. Scratch for one apply: synth
- * writes an empty one so plans work anywhere, and the holder keeps what it
- * read in the state, which is the truth from then on.
+ * one output `groups` with {name: Recorded} of the groups the run changed.
+ * Scratch for one apply: synth writes an empty one so plans work anywhere,
+ * and the stack output keeps what was read, which is the truth from then on.
  */
 export function recordFile(groups: Record<string, Required<Recorded>> | null): string {
   const outputs: Record<string, StateOutput> = groups ? { groups: { value: groups, type: ["map", ["object", recordedType()]] } } : {};
@@ -210,12 +204,3 @@ export function formatVersions(versions: ReadonlyMap<string, number>): string {
   return [...versions].map(([key, version]) => `${key}:${version}`).join(",");
 }
 
-/**
- * The scratch file a step writes once it completed, so that its resume step,
- * in the same apply, knows there is nothing left to do. It is named by the
- * step resource's id, which is new at every replacement: a file from an
- * earlier apply never matches.
- */
-export function doneFile(dir: string, stepId: string): string {
-  return `${dir}/${stepId}.done`;
-}

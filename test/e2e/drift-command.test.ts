@@ -122,6 +122,29 @@ describe("secret-groups drift", () => {
     expect(res.stderr).toContain("check TFY_API_KEY");
   });
 
+  it("names the groups a deploy without any SecretGroup would leave behind (exit 2, no request), and that deploy does leave them", async () => {
+    const before = (await apiClient(cp).listGroups()).map((g) => g.name).sort();
+    expect(before).toEqual(["drift-api", "drift-db"]);
+    // The last groups removed from the code: the stack keeps its backend, nothing of this library.
+    project.synth(() => undefined, VALUES);
+    const mark = cp.requests().length;
+    const res = await drift("--stack", "drifty");
+    expect(res.code).toBe(2);
+    for (const name of before) {
+      expect(res.stdout).toContain(`drifty: secret group "${name}": the code declares no SecretGroup any more, so the next deploy leaves this group`);
+    }
+    expect(res.stdout).toContain('run "cdktf destroy" on the stack before removing its last group');
+    expect(cp.requests().slice(mark)).toEqual([]);
+    // --repair cannot put them back without the code: they stay findings, and nothing is applied.
+    const repaired = await drift("--stack", "drifty", "--repair");
+    expect(repaired.code).toBe(2);
+    expect(cp.requests().slice(mark)).toEqual([]);
+    // What the check warns of: the deploy forgets them, sends nothing, and they stay.
+    expectOk(await project.apply(VALUES));
+    expect(cp.requests().slice(mark)).toEqual([]);
+    expect((await apiClient(cp).listGroups()).map((g) => g.name).sort()).toEqual(before);
+  });
+
   it("prints no value and no token", () => {
     const all = outputs.join("\n");
     for (const secret of [...Object.values(VALUES), HAND_VALUE, "test-token-0d6f1c"]) expect(all).not.toContain(secret);

@@ -110,7 +110,15 @@ describe("a deploy against a server that floods every request", () => {
     ["8 MiB of valid JSON: one object of half a million keys", keyBomb],
     ["valid JSON just under the value limit: one object of 249,990 keys, parsed", () => keyBomb(ANSWER_LIMITS.values - 10)],
   ])("%s to all 8 requests in flight: the hook stays below 512 MiB, every group fails naming itself, nothing leaks", async (what, handler) => {
-    server = await testServer(handler());
+    // The look-up of the names before any create is answered (none exists), so that all 8 creates are in flight at once.
+    const flooding = handler();
+    server = await testServer((req, res) => {
+      if (req.method === "GET" && (req.url ?? "").startsWith("/api/svc/v1/secret-groups?")) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        return void res.end(JSON.stringify({ data: [], pagination: { total: 0, offset: 0, limit: 1000 } }));
+      }
+      flooding(req, res);
+    });
     rssDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-rss-"));
     // Loaded into every node the deploy starts: the hook writes its own peak resident size when it exits.
     const recorder = path.join(rssDir, "record-rss.js");

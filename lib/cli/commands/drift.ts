@@ -15,7 +15,8 @@ import * as path from "path";
 import { ANSWER_LIMITS, AnswerLimits, ControlPlaneClient, runDeadlineMs } from "../../client/client";
 import type { SecretGroup } from "../../client/types";
 import { COLLABORATOR_ROLE_IDS } from "../../shared/api";
-import { Collaborator, HOOK_ENV, RECORDED_OUTPUT, Recorded, collaboratorsKey, parseVersions } from "../../shared/contract";
+import { Collaborator, HOOK_ENV, Recorded, collaboratorsKey, parseVersions } from "../../shared/contract";
+import { GROUP_RESOURCE_PREFIX, RECORDED_OUTPUT, RUNNER } from "../../shared/layout";
 import { printable } from "../../shared/text";
 import type { Command } from "../command";
 import { hasConfig, stackDirs, terraformIn } from "../stacks";
@@ -25,7 +26,10 @@ const HELP = `Usage: secret-groups drift [--stack NAME]... [--dir PATH] [--repai
 Compares what each stack's state recorded with what the control plane holds,
 and prints one line per difference: a group deleted or renamed, keys added or
 removed, values or collaborators changed since the last deploy. Values are
-never read: a value changed by hand shows as a newer secret version.
+never read: a value changed by hand shows as a newer secret version. It also
+names the groups the next deploy would leave behind: those the state records
+in a stack whose code declares no SecretGroup any more (run it before the
+deploy, in CI). --repair does not touch those.
 
 Options:
   --stack NAME  check cdktf.out/stacks/NAME (default: every synthesized stack)
@@ -65,6 +69,8 @@ interface Stack {
   name: string;
   dir: string;
   recorded: Record<string, Recorded>;
+  /** Whether the synthesized stack still declares any SecretGroup: without one, nothing of this library runs there. */
+  declaresGroups: boolean;
 }
 
 export const drift: Command = {
@@ -97,7 +103,8 @@ export const drift: Command = {
       if (!args.includes("--repair")) return DRIFT;
       for (const stack of stacks) {
         const names = [...new Set(findings.filter((f) => f.stack === stack.name).map((f) => f.group))];
-        if (names.length) repair(stack, names, env);
+        // A stack without groups has no runner to repair with: what it would leave behind stays a finding.
+        if (names.length && stack.declaresGroups) repair(stack, names, env);
       }
       const after = stacks.map((s) => readStack(s.dir, env, Date.now() + runDeadlineMs(env)));
       ({ findings, unchecked } = await check(after, () => new ControlPlaneClient({ env, deadline: Date.now() + runDeadlineMs(env), answerLimits: DRIFT_ANSWER_LIMITS })));
@@ -134,7 +141,39 @@ function readStack(dir: string, env: NodeJS.ProcessEnv, deadline: number): Stack
   }
   // A stack never deployed records nothing: nothing can have drifted.
   const recorded = (outputs[RECORDED_OUTPUT]?.value ?? {}) as Record<string, Recorded>;
-  return { name, dir, recorded };
+  return { name, dir, recorded, declaresGroups: declaresGroups(dir) };
+}
+
+/** Whether the stack's configuration holds a group resource of this library. */
+function declaresGroups(dir: string): boolean {
+  return configs(dir).some((config) => Object.values(config.resource ?? {}).some((byName) => Object.keys(byName).some((n) => n.startsWith(GROUP_RESOURCE_PREFIX))));
+}
+
+interface Config {
+  locals?: Record<string, { [HOOK_ENV.groups]?: string }>;
+  resource?: Record<string, Record<string, unknown>>;
+}
+
+function configs(dir: string): Config[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".tf.json"))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Config);
+}
+
+/**
+ * Removing the last SecretGroup of a stack removes every resource of this
+ * library from it: Terraform then forgets its groups without running any
+ * hook (a removed resource's destroy-time provisioner never runs), and they
+ * stay on the control plane. Nothing at deploy time can see it; this can.
+ */
+export function leftBehind(stack: string, recorded: Record<string, Recorded>): Finding[] {
+  return Object.entries(recorded).map(([group, r]) => ({
+    stack,
+    group,
+    what: `the code declares no SecretGroup any more, so the next deploy leaves this group (id ${r.id}) on the control plane and forgets it`,
+    fix: `to delete it, run "cdktf destroy" on the stack before removing its last group, or remove the groups in a deploy that keeps one; to keep it, deploy with removalPolicy "retain" first`,
+  }));
 }
 
 /** Something the comparison needs that the control plane's answer lacked. */
@@ -146,12 +185,14 @@ export interface Unchecked {
 
 /** The findings of every stack, from one list of the tenant's groups (one request per 1000), and what could not be checked. */
 async function check(stacks: Stack[], client: () => ControlPlaneClient): Promise<{ findings: Finding[]; unchecked: Unchecked[] }> {
-  if (stacks.every((s) => Object.keys(s.recorded).length === 0)) return { findings: [], unchecked: [] };
+  const left = stacks.filter((s) => !s.declaresGroups).flatMap((s) => leftBehind(s.name, s.recorded));
+  if (stacks.every((s) => !s.declaresGroups || Object.keys(s.recorded).length === 0)) return { findings: left, unchecked: [] };
   const api = client();
   const groups = await api.listGroups();
-  const findings: Finding[] = [];
+  const findings: Finding[] = [...left];
   const unchecked: Unchecked[] = [];
   for (const stack of stacks) {
+    if (!stack.declaresGroups) continue;
     for (const [name, r] of Object.entries(stack.recorded)) {
       let held = groups.find((g) => g.id === r.id);
       // A list without secrets: one request for this group's.
@@ -255,21 +296,15 @@ function repair(stack: Stack, names: string[], env: NodeJS.ProcessEnv): void {
   if (res.status !== 0) throw new DriftError(`${stack.name}: the repair's terraform apply failed (exit ${res.status}); see its output above`);
 }
 
-const RUNNER = /^secret_groups_runner_\d+$/;
-
 /**
  * The runner resources whose groups include these names, from the stack's
  * configuration: runner <i>'s group list is its local of the same name.
  */
 function runnersOf(dir: string, names: string[]): string[] {
   const found = new Set<string>();
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".tf.json"))) {
-    const config = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as {
-      locals?: Record<string, { [HOOK_ENV.groups]?: string }>;
-      resource?: Record<string, Record<string, unknown>>;
-    };
+  for (const config of configs(dir)) {
     for (const [id, env] of Object.entries(config.locals ?? {})) {
-      if (!RUNNER.test(id) || typeof env?.[HOOK_ENV.groups] !== "string") continue;
+      if (!RUNNER.pattern.test(id) || typeof env?.[HOOK_ENV.groups] !== "string") continue;
       const groups = (JSON.parse(env[HOOK_ENV.groups]!) as { name: string }[]).map((g) => g.name);
       if (!names.some((n) => groups.includes(n))) continue;
       const type = Object.keys(config.resource ?? {}).find((t) => config.resource![t][id] !== undefined);

@@ -1,0 +1,58 @@
+/**
+ * The names of everything the library synthesizes into a stack, and the
+ * layout of the scratch files its hook writes during one apply: the one
+ * owner of these facts, used by the construct (which writes them), the hook
+ * runtime and the CLI (which read them). docs/architecture.md explains each.
+ * Nothing here may import construct or runtime code.
+ */
+
+/** The stack output that holds {name: Recorded}: the state's record, read back by the next deploy. */
+export const RECORDED_OUTPUT = "secret_groups";
+/** The stack output that says whose state this is ({stack, workspace, token}). */
+export const OWNER_OUTPUT = "secret_groups_owner";
+
+/** Per group: the resource holding its desired state, named after the group (its identity in the stack). */
+export const GROUP_RESOURCE_PREFIX = "secret_group_";
+export const groupResource = (name: string) => `${GROUP_RESOURCE_PREFIX}${name}`;
+
+/** Per stack. */
+export const STACK = {
+  /** terraform_data/null_resource holding the owner token; created with the first apply, never changed. */
+  token: "secret_groups_token",
+  /** The terraform_remote_state that reads the stack's own state back. */
+  state: "secret_groups_state",
+  /** Locals: the owner token; the groups the state records and the code no longer has; the record of this apply. */
+  tokenLocal: "secret_groups_token",
+  doomedLocal: "secret_groups_doomed",
+  recordedLocal: "secret_groups_recorded",
+  /** The step that deletes the groups removed from the code, and its resume step. */
+  reaper: "secret_groups_reaper",
+  reaperResume: "secret_groups_reaper_resume",
+} as const;
+
+/** Per runner `i`: the runner step (and its environment local, of the same name), its resume step, its record, its keeper. */
+export const RUNNER = {
+  runner: (i: number) => `secret_groups_runner_${i}`,
+  resume: (i: number) => `secret_groups_runner_${i}_resume`,
+  record: (i: number) => `secret_groups_runner_${i}_record`,
+  keeper: (i: number) => `secret_groups_runner_${i}_keeper`,
+  /** Matches a runner's name (and its local's), capturing its index. */
+  pattern: /^secret_groups_runner_(\d+)$/,
+} as const;
+
+/** The stack folder's scratch directory (where local-exec runs): files of one apply, never evidence. */
+export const SCRATCH = ".secret-groups";
+
+/** The file runner `i` writes its record to, in Terraform state format, for its record data source. */
+export const recordPath = (i: number) => `${SCRATCH}/runner-${i}.tfstate`;
+
+/**
+ * The file a step writes once it completed, so that its resume step, in the
+ * same apply, knows there is nothing left to do. It is named by the step
+ * resource's id, which is new at every replacement: a file from an earlier
+ * apply never matches.
+ */
+export const doneFile = (stepId: string) => `${SCRATCH}/${stepId}.done`;
+
+/** Where a hook run writes its failure too, for a second provisioner to print (Terraform hides the output of one holding an ephemeral value). */
+export const reportFile = (stepId: string) => `${SCRATCH}/${stepId}.error`;
