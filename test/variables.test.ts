@@ -1,7 +1,8 @@
 /**
  * The digest-key variable: a stack with a secret from a Terraform variable
- * declares `secret_groups_digest_key`, whose validation makes terraform plan
- * refuse a key shorter than 16 characters, before anything is sent.
+ * declares `secret_groups_digest_key`, and a precondition makes terraform plan
+ * refuse a key shorter than 16 characters, before anything is sent, without
+ * printing it (a variable's validation would print a sensitive value).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -32,10 +33,11 @@ test("the stack declares secret_groups_digest_key, sensitive", () => {
   expect(config.variable.secret_groups_digest_key).toMatchObject({ type: "string", sensitive: true });
 });
 
-test.each(["", "short", "x".repeat(15)])("plan refuses a digest key of %j, naming the variable and the rule, before any request", async (key) => {
+test.each(["", "shortKEY9", "x".repeat(15)])("plan refuses a digest key of %j, naming the variable and the rule, before any request, without printing it", async (key) => {
   const res = await plan(key);
   expect(res.code).toBe(1);
   expect(res.output.replace(/\s+/g, " ")).toContain("secret_groups_digest_key must be a random secret of at least 16 characters.");
+  if (key) expect(res.output).not.toContain(key);
   expect(cp.requests()).toEqual([]);
 });
 

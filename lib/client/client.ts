@@ -27,7 +27,8 @@ import {
   UnexpectedAnswerError,
   httpError,
 } from "./errors";
-import { Env, Proxy, ProxyConnectError, TunnelAgent, isLoopback, proxyFor } from "./proxy";
+import type { Env } from "../shared/env";
+import { Proxy, ProxyConnectError, TunnelAgent, isLoopback, proxyFor } from "./proxy";
 import { Redactor } from "./redact";
 import { CreateGroupInput, Secret, SecretGroup, SecretInput } from "./types";
 

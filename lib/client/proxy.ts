@@ -17,7 +17,7 @@ import type { Duplex } from "stream";
 import * as tls from "tls";
 import { ConfigError } from "./errors";
 
-export type Env = Record<string, string | undefined>;
+import type { Env } from "../shared/env";
 
 /** Lowercase first, as curl does. */
 const PROXY_VARS = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] as const;

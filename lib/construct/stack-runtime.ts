@@ -3,7 +3,6 @@ import {
   App,
   AssetType,
   DataTerraformRemoteStateLocal,
-  LocalBackend,
   Lazy,
   TerraformAsset,
   TerraformLocal,
@@ -175,14 +174,15 @@ export class StackRuntime extends Construct {
         sensitive: true,
         nullable: false,
         description: `Keys the digests that detect changed values of Terraform variables given to secret groups: a random secret of at least ${MIN_DIGEST_KEY_LENGTH} characters, the same on every machine that deploys this stack, and not the value of ${ENV_DIGEST_KEY}`,
-        validation: [
-          {
-            condition: `\${length(var.${DIGEST_KEY_VARIABLE}) >= ${MIN_DIGEST_KEY_LENGTH}}`,
-            errorMessage: `${DIGEST_KEY_VARIABLE} must be a random secret of at least ${MIN_DIGEST_KEY_LENGTH} characters.`,
-          },
-        ],
       });
       key.overrideLogicalId(DIGEST_KEY_VARIABLE);
+      // A precondition, not a validation: Terraform 1.11 prints a sensitive variable's value when its validation fails.
+      this.tokenResource.resource.addOverride("lifecycle.precondition", [
+        {
+          condition: `\${length(var.${DIGEST_KEY_VARIABLE}) >= ${MIN_DIGEST_KEY_LENGTH}}`,
+          error_message: `${DIGEST_KEY_VARIABLE} must be a random secret of at least ${MIN_DIGEST_KEY_LENGTH} characters.`,
+        },
+      ]);
     }
     return `var.${DIGEST_KEY_VARIABLE}`;
   }
@@ -261,7 +261,6 @@ export class StackRuntime extends Construct {
       this.stateSource.overrideLogicalId(STACK.state);
       this.stateSource.addOverride("defaults", { [RECORDED_OUTPUT]: {} });
       this.stateSource.addOverride("depends_on", [this.tokenResource.address]);
-      if (backend instanceof LocalBackend) ensureLocalState(this.stackDir, backend);
     }
     return STACK.state;
   }
@@ -453,19 +452,4 @@ class Runner {
       },
     ];
   }
-}
-
-/**
- * An empty state where the local backend's state file (the default
- * workspace's) does not exist yet. The local backend rewrites its file in
- * place during an apply, so the stack reads it at plan time, not while
- * other resources are being saved.
- */
-function ensureLocalState(stackDir: string, backend: LocalBackend): void {
-  const props = (backend as unknown as { props: { path?: string } }).props;
-  const file = path.resolve(stackDir, props.path ?? "terraform.tfstate");
-  if (fs.existsSync(file)) return;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const empty = { version: 4, terraform_version: "1.4.0", serial: 0, lineage: crypto.randomUUID(), outputs: {}, resources: [] };
-  fs.writeFileSync(file, `${JSON.stringify(empty, null, 2)}\n`, { flag: "wx" });
 }

@@ -15,10 +15,10 @@ import { groupNameOfFqn } from "../shared/api";
 import { Decision, Provenance, createMarker, decideExisting, provenance } from "../shared/ownership";
 import { DEFAULT_CONCURRENCY, ENV_CONCURRENCY, GroupSpec, HOOK_ENV, HookOp, RECORDED_FIELDS, Recorded, parseVersions, recordFile } from "../shared/contract";
 import { carriedTextProblems, secretValueProblems } from "../shared/rules";
+import type { Env } from "../shared/env";
 import { plural } from "../shared/text";
 import { Action, planReconcile, recordOf } from "./plan";
 
-export type Env = Record<string, string | undefined>;
 
 export interface HookContext {
   env: Env;
@@ -48,6 +48,8 @@ async function reconcile(ctx: HookContext): Promise<void> {
   const removing = parseJson<string[]>(ctx.env, HOOK_ENV.removing) ?? [];
   // Every value is known to the redactor before the first request.
   const values = resolveAll(ctx, specs);
+  // Settings are checked before any request.
+  const limit = concurrency(ctx.env);
   const repair = new Set((ctx.env[HOOK_ENV.repair] ?? "").split(",").filter(Boolean));
   const actions = planReconcile(specs, recorded, repair);
   // Settings are checked once, before any request, not once per group.
@@ -59,14 +61,14 @@ async function reconcile(ctx: HookContext): Promise<void> {
   const waiting = removing.length
     ? ` The groups removed from the code (${removing.map((n) => `"${n}"`).join(", ")}) are deleted only once every group exists: they are untouched.`
     : "";
-  const claims = await claimExisting(ctx, creates, token, Object.keys(recorded).length === 0).catch((err: unknown) => {
+  const claims = await claimExisting(ctx, creates, token, Object.keys(recorded).length === 0, limit).catch((err: unknown) => {
     if (err instanceof HookError || creates.length === 1) throw new HookError(describeFailure(err, creates[0].name) + waiting);
     const names = creates.map((s) => `"${s.name}"`);
     const listed = names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
     throw new HookError(`secret groups ${listed}: looking up whether they exist before creating them: ${err instanceof Error ? err.message : String(err)}${waiting}`);
   });
   const results: Record<string, Required<Recorded>> = {};
-  const failures = await forEachLimited(actions, concurrency(ctx.env), async (action) => {
+  const failures = await forEachLimited(actions, limit, async (action) => {
     const result = await carryOut(ctx, action, values.get(action.spec.name)!, claims.get(action.spec.name), token);
     // The record holds only what changed: a kept group's record stays in the state as it is.
     if (action.kind !== "keep" || !sameRecord(result, action.recorded)) results[action.spec.name] = result;
@@ -161,7 +163,7 @@ interface Claim {
  * stack created it, adopted with adoptExisting, else refused. Refusals fail
  * the run here, before any write.
  */
-async function claimExisting(ctx: HookContext, creates: readonly GroupSpec[], token: string, recordsNothing: boolean): Promise<Map<string, Claim>> {
+async function claimExisting(ctx: HookContext, creates: readonly GroupSpec[], token: string, recordsNothing: boolean, limit: number): Promise<Map<string, Claim>> {
   const claims = new Map<string, Claim>();
   if (creates.length === 0) return claims;
   const wanted = new Set(creates.map((s) => s.name));
@@ -175,7 +177,7 @@ async function claimExisting(ctx: HookContext, creates: readonly GroupSpec[], to
   let otherState = 0;
   await forEachLimited(
     creates.filter((s) => existing.has(s.name)),
-    concurrency(ctx.env),
+    limit,
     async (spec) => {
       const group = existing.get(spec.name)!;
       const origin = await originOf(ctx, group, token, spec.name);
