@@ -54,6 +54,8 @@ export interface ControlPlane {
   reset(): void;
   setFaults(faults: Partial<Faults>): void;
   requests(): RequestLogEntry[];
+  /** API requests received and not yet answered or given up (their log entry is written once this reaches them). */
+  inFlight(): number;
 }
 
 export const DEFAULT_TOKENS = ["dev-token"];
@@ -123,7 +125,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     }));
   };
 
+  let inFlight = 0;
   const serveApi = async (req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams) => {
+    inFlight++;
+    try {
+      await serveApiRequest(req, res, path, query);
+    } finally {
+      inFlight--;
+    }
+  };
+  const serveApiRequest = async (req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams) => {
     const started = performance.now();
     res.on("close", () => {
       const status = res.writableFinished ? res.statusCode : 0;
@@ -183,6 +194,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     reset,
     setFaults: (update) => faults.set(update),
     requests: () => [...log],
+    inFlight: () => inFlight,
     close: () =>
       new Promise<void>((done, fail) => {
         closing.abort();

@@ -16,7 +16,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { DIGEST_KEY_VARIABLE, ENV_DIGEST_KEY, GroupSpec, HOOK_ENV, HookOp, MIN_DIGEST_KEY_LENGTH, recordFile } from "../shared/contract";
-import { OWNER_OUTPUT, RECORDED_OUTPUT, RUNNER, STACK, doneFile, recordPath, reportFile } from "../shared/layout";
+import { EMPTY_RECORD, OWNER_OUTPUT, RECORDED_OUTPUT, RUNNER, STACK, doneFile, recordPath, reportFile, runOf } from "../shared/layout";
 import { ASSUMED_VARIABLE_BYTES, MAX_GROUPS_PER_RUNNER, MAX_VALUE_BYTES, RUNNER_SPEC_BUDGET_BYTES, RUNNER_VALUE_BUDGET_BYTES } from "../shared/rules";
 import { secretFqn } from "../shared/api";
 import { hookBundlePath } from "./bundle";
@@ -110,14 +110,14 @@ export class StackRuntime extends Construct {
     const nothingDoomed = `[ "$${HOOK_ENV.doomed}" = "{}" ]`;
     this.reaper = new HookResource(this, "reaper", kind, {
       replaceOn: { names: Lazy.stringValue({ produce: () => this.desiredNames().join(",") }) },
-      provisioners: () => [{ command: `${nothingDoomed} || ${this.command("reap")}`, environment: reapEnv(doneFile("${self.id}")) }],
+      provisioners: () => [{ command: `${nothingDoomed} || ${this.command("reap")}`, environment: reapEnv(doneFile(runOf("${self.id}"))) }],
     });
     this.reaper.setLogicalId(STACK.reaper);
     this.reaper.resource.addOverride("depends_on", Lazy.anyValue({ produce: () => this.runners.map((r) => r.resume.address) }));
     const reapResume = new HookResource(this, "reaper-resume", kind, {
       replaceOn: { reaper: `\${${this.reaper.idExpression}}` },
       provisioners: () => {
-        const done = doneFile(`\${${this.reaper.idExpression}}`);
+        const done = doneFile(runOf(`\${${this.reaper.idExpression}}`));
         return [{ command: `${nothingDoomed} || test -f ${done} || ${this.command("reap")}`, environment: reapEnv(done) }];
       },
     });
@@ -217,15 +217,14 @@ export class StackRuntime extends Construct {
     return `exec node ${this.asset.path} ${op}`;
   }
 
-  /** The scratch file a runner's record goes to; synth writes an empty one, inside cdktf.out, so that plans work anywhere. */
-  scratchRecord(index: number): string {
-    const relative = recordPath(index);
-    const file = path.join(this.stackDir, relative);
+  /** The empty record a record data source reads when its runner did not run in this apply: written at synth, inside cdktf.out. */
+  emptyRecord(): string {
+    const file = path.join(this.stackDir, EMPTY_RECORD);
     if (!fs.existsSync(file)) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, recordFile(null));
     }
-    return relative;
+    return EMPTY_RECORD;
   }
 
   /** An output as the last apply left it ({name: Recorded} by default), an expression read at plan time. */
@@ -286,10 +285,10 @@ class Runner {
     const local = RUNNER.runner(index);
     const env = new TerraformLocal(scope, "env", Lazy.anyValue({ produce: () => this.environment() }));
     env.overrideLogicalId(local);
-    const recordFilePath = runtime.scratchRecord(index);
+    const empty = runtime.emptyRecord();
     const steps = (done: string, id: string, guard: string): Provisioner[] => {
-      const report = this.members.some((m) => m.values.some((v) => v.ephemeral)) ? reportFile(id) : undefined;
-      const environment = `\${merge(local.${local}, { ${HOOK_ENV.done} = "${done}"${report ? `, ${HOOK_ENV.report} = "${report}"` : ""} })}`;
+      const report = this.members.some((m) => m.values.some((v) => v.ephemeral)) ? reportFile(runOf(id)) : undefined;
+      const environment = `\${merge(local.${local}, { ${HOOK_ENV.done} = "${done}", ${HOOK_ENV.record} = "${recordPath(runOf(id))}"${report ? `, ${HOOK_ENV.report} = "${report}"` : ""} })}`;
       const run: Provisioner = { command: `${guard}${runtime.command("reconcile")}`, environment };
       if (!report) return [run];
       // Terraform hides the output of a provisioner whose config holds an
@@ -307,7 +306,7 @@ class Runner {
       // resource change, so its size costs time at every step of a large
       // deploy. The groups' own resources show what changed.
       replaceOn: { desired: Lazy.stringValue({ produce: () => this.desiredDigest() }) },
-      provisioners: () => steps(doneFile("${self.id}"), "${self.id}", ""),
+      provisioners: () => steps(doneFile(runOf("${self.id}")), "${self.id}", ""),
     });
     runner.setLogicalId(RUNNER.runner(index));
     runner.resource.addOverride("lifecycle.precondition", Lazy.anyValue({ produce: () => [runtime.ownerCheck(), ...this.sizeChecks()] }));
@@ -317,11 +316,13 @@ class Runner {
     const runnerId = `\${${runner.idExpression}}`;
     this.resume = new HookResource(scope, "resume", kind, {
       replaceOn: { runner: runnerId },
-      provisioners: () => steps(doneFile(runnerId), runnerId, `test -f ${doneFile(runnerId)} || `),
+      provisioners: () => steps(doneFile(runOf(runnerId)), runnerId, `test -f ${doneFile(runOf(runnerId))} || `),
     });
     this.resume.setLogicalId(RUNNER.resume(index));
 
-    const record = new DataTerraformRemoteStateLocal(scope, "record", { path: recordFilePath, defaults: { groups: {} } });
+    // This apply's record of the runner, or the empty one when it did not run in this apply.
+    const written = recordPath(runOf(runnerId));
+    const record = new DataTerraformRemoteStateLocal(scope, "record", { path: `\${fileexists("${written}") ? "${written}" : "${empty}"}`, defaults: { groups: {} } });
     record.overrideLogicalId(RUNNER.record(index));
     record.addOverride("depends_on", [this.resume.address]);
     this.recordOutput = `data.terraform_remote_state.${record.friendlyUniqueId}.outputs.groups`;
@@ -426,7 +427,6 @@ class Runner {
     if (planned.length) env[HOOK_ENV.fingerprints] = `\${jsonencode({ ${planned.map((m) => `"${m.spec.name}" = "${m.fingerprint}"`).join(", ")} })}`;
     env[HOOK_ENV.recorded] = `\${jsonencode({ for k in setintersection(keys(${recorded}), ${names}) : k => ${recorded}[k] })}`;
     env[HOOK_ENV.removing] = `\${jsonencode(keys(jsondecode(local.${STACK.doomedLocal})))}`;
-    env[HOOK_ENV.record] = this.runtime.scratchRecord(this.index);
     env[HOOK_ENV.owner] = this.runtime.tokenExpression();
     return env;
   }

@@ -43,16 +43,22 @@ export const RUNNER = {
 /** The stack folder's scratch directory (where local-exec runs): files of one apply, never evidence. */
 export const SCRATCH = ".secret-groups";
 
-/** The file runner `i` writes its record to, in Terraform state format, for its record data source. */
-export const recordPath = (i: number) => `${SCRATCH}/runner-${i}.tfstate`;
-
 /**
- * The file a step writes once it completed, so that its resume step, in the
- * same apply, knows there is nothing left to do. It is named by the step
- * resource's id, which is new at every replacement: a file from an earlier
- * apply never matches.
+ * A Terraform template naming one step's run in this apply: the step
+ * resource's id and the plan's start time. Every scratch file is named by
+ * it, so that a file left by an earlier apply (killed, or on this machine
+ * only) never matches: a fresh clone and this machine decide alike.
  */
-export const doneFile = (stepId: string) => `${SCRATCH}/${stepId}.done`;
+export const runOf = (stepIdTemplate: string) => `${stepIdTemplate}-\${replace(plantimestamp(), ":", "")}`;
+
+/** The file a runner writes its record to, in Terraform state format, for its record data source. */
+export const recordPath = (run: string) => `${SCRATCH}/${run}.tfstate`;
+
+/** The empty record (synth writes it, inside cdktf.out) that a record data source reads when its runner did not run in this apply. */
+export const EMPTY_RECORD = `${SCRATCH}/empty.tfstate`;
+
+/** The file a step writes once it completed, so that its resume step, in the same apply, knows there is nothing left to do. */
+export const doneFile = (run: string) => `${SCRATCH}/${run}.done`;
 
 /** Where a hook run writes its failure too, for a second provisioner to print (Terraform hides the output of one holding an ephemeral value). */
-export const reportFile = (stepId: string) => `${SCRATCH}/${stepId}.error`;
+export const reportFile = (run: string) => `${SCRATCH}/${run}.error`;

@@ -208,6 +208,8 @@ describe("one reconcile per stack", () => {
     await run2.closed;
     // The orphaned hook notices and ends; the requests it had on the wire still land, and no more.
     await waitUntil(() => hooksRunningIn(project.stackDir).length === 0, "the orphaned hook to end", { timeoutMs: 30_000 });
+    // What it had on the wire is handled (applied or not) and logged before the next deploy starts.
+    await waitUntil(() => cp.inFlight() === 0, "the orphan's last requests to be handled");
     const landed = puts();
     expect(landed).toBeLessThanOrEqual(16);
 
