@@ -12,6 +12,7 @@
 const FAST = [
   "/test/unit/[^/]+\\.test\\.ts$",
   "/test/synth\\.test\\.ts$",
+  "/test/snapshot\\.test\\.ts$",
   "/test/control-plane\\.test\\.ts$",
   "/test/client-faults\\.test\\.ts$",
   "/test/variables\\.test\\.ts$",

@@ -10,37 +10,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Construct } from "constructs";
-import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { SecretGroup, SecretGroupProps, SecretValue } from "../lib";
+import { synthesizer } from "./support/synth";
 
-const DIGEST_KEY = "synth-test-digest-key-0123456789";
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const d of outdirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-/** Synthesizes one stack in a temp dir (removed after the suite), with the environment given. */
-function synth(build: (stack: TerraformStack) => void, env: Record<string, string | undefined> = { TFYSG_DIGEST_KEY: DIGEST_KEY }): { dir: string; json: any; text: string } {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-synth-"));
-  outdirs.push(outdir);
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-  try {
-    const app = new App({ outdir: path.join(outdir, "cdktf.out") });
-    const stack = new TerraformStack(app, "s");
-    // cdktf's default backend path is absolute; a portable app names its own.
-    new LocalBackend(stack, { path: "../../../terraform.s.tfstate" });
-    build(stack);
-    app.synth();
-  } finally {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
-  const text = fs.readFileSync(path.join(outdir, "cdktf.out", "stacks", "s", "cdk.tf.json"), "utf8");
-  return { dir: outdir, json: JSON.parse(text), text };
-}
+const synth = synthesizer();
 
 function synthError(props: Partial<SecretGroupProps> | Record<string, unknown>, build?: (stack: TerraformStack) => void, env?: Record<string, string | undefined>): string {
   try {
