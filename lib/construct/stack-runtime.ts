@@ -49,14 +49,9 @@ export interface Member {
 /**
  * What the groups of one stack share at deploy time: the hook program
  * (shipped as an asset, so the synthesized stack runs with plain Terraform),
- * the record of the last apply read back from the stack's own backend, the
- * runners that reconcile the groups, and the reaper that deletes the groups
- * removed from the code.
- *
- * Per runner: a runner step (one Node start, all its groups in parallel), a
- * resume step (finishes a runner whose apply was killed; a shell test
- * otherwise), the runner's result read back, and a holder that keeps it in
- * the state and deletes its groups on destroy.
+ * the owner token, the state read back, the runners and the reaper.
+ * docs/architecture.md describes every block this writes, why it exists and
+ * the order of a deploy; lib/shared/layout.ts owns their names.
  */
 export class StackRuntime extends Construct {
   static of(scope: Construct, kind: HookKind): StackRuntime {
@@ -394,7 +389,7 @@ class Runner {
     return planned.length ? `\${sha256(join("\\n", ["${desired}", ${planned.join(", ")}]))}` : desired;
   }
 
-  /** A field of a group's record, as the holder keeps it in the state. */
+  /** A field of a group's record, as the stack output keeps it. */
   recordedField(name: string, field: "id" | "fqn"): string {
     return Token.asString(Lazy.stringValue({ produce: () => `\${local.${STACK.recordedLocal}[${JSON.stringify(name)}].${field}}` }));
   }

@@ -45,7 +45,7 @@ export const MIN_DIGEST_KEY_LENGTH = 16;
  * - reconcile: bring the groups of one runner to their desired state (create,
  *   update, move), from what the state recorded;
  * - reap: delete the groups the state recorded and the code no longer has;
- * - destroy: delete the groups a holder recorded (`cdktf destroy`).
+ * - destroy: delete the groups a keeper holds (`cdktf destroy`).
  */
 export const OPS = ["reconcile", "reap", "destroy"] as const;
 export type HookOp = (typeof OPS)[number];
@@ -60,7 +60,7 @@ export const HOOK_ENV = {
   recorded: "TFYSG_RECORDED",
   /** reconcile: JSON array of the names the state recorded and the code no longer has (for error messages). */
   removing: "TFYSG_REMOVING",
-  /** reap: JSON of {name: Recorded}, the groups to delete. destroy: the same, from the holder. */
+  /** reap: JSON of {name: Recorded}, the groups to delete. destroy: the same, from the keeper (an empty id: look it up by name and proof). */
   doomed: "TFYSG_DOOMED",
   /** Prefix of the variables that carry literal and Terraform-variable values: TFYSG_VALUE_0, _1, ... */
   valuePrefix: "TFYSG_VALUE_",
