@@ -6,7 +6,7 @@ import type { ControlPlaneClient } from "../client/client";
 import { ConfigError } from "../client/errors";
 import { Redactor } from "../client/redact";
 import * as fs from "fs";
-import { ENV_API_KEY, ENV_DEBUG, HOOK_ENV, HookOp, OPS } from "../shared/contract";
+import { ENV_API_KEY, ENV_DEBUG, HOOK_ENV, HookOp, OPS, debugOn } from "../shared/contract";
 import { printable } from "../shared/text";
 import { HookContext, HookError, OPERATIONS } from "./ops";
 
@@ -32,7 +32,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     // Loaded on first use: runs that send nothing skip loading axios.
     client: () => {
       const { ControlPlaneClient: Client, runDeadlineMs } = require("../client/client") as typeof import("../client/client");
-      return (client ??= new Client({ redactor, log: env[ENV_DEBUG] ? print : undefined, deadline: started + runDeadlineMs(env), beforeAttempt: parentAlive }));
+      return (client ??= new Client({ redactor, log: debugOn(env[ENV_DEBUG]) ? print : undefined, deadline: started + runDeadlineMs(env), beforeAttempt: parentAlive }));
     },
   };
   try {

@@ -13,6 +13,11 @@ export const ENV_API_KEY = "TFY_API_KEY";
 /** Set to 1 to have the hook print a line per API request (no bodies, no values). */
 export const ENV_DEBUG = "TFYSG_DEBUG";
 
+/** Whether TFYSG_DEBUG turns the request log on: 1, true, yes or on; unset, 0, false, no, off or anything else leave it off. */
+export function debugOn(value: string | undefined): boolean {
+  return ["1", "true", "yes", "on"].includes((value ?? "").trim().toLowerCase());
+}
+
 /** Seconds one API request may take, its whole answer included (default 30). */
 export const ENV_TIMEOUT = "TFYSG_TIMEOUT";
 /** Seconds one hook run may take, retries included (default 300). */
