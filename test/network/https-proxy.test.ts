@@ -37,7 +37,8 @@ beforeAll(async () => {
   proxyCerts = makeCerts(["127.0.0.1"]);
   namesControlPlane = makeCerts([HOST]);
   trusted = [cpCerts.ca, proxyCerts.ca, namesControlPlane.ca].join("\n");
-  cp = await startControlPlane({ port: 0, tokens: [TOKEN], tls: { key: cpCerts.key, cert: cpCerts.cert } });
+  // Reached as cp.test through the proxy: the local control plane answers only loopback names and those it is told.
+  cp = await startControlPlane({ port: 0, tokens: [TOKEN], hosts: [HOST], tls: { key: cpCerts.key, cert: cpCerts.cert } });
 });
 afterEach(async () => {
   await proxy?.close();
@@ -100,7 +101,7 @@ describe("an https:// proxy", () => {
 
   it("refuses a control plane whose certificate, inside the tunnel, names another host, naming TFY_HOST's host", async () => {
     const other = makeCerts(["other.test"]);
-    const impostor = await startControlPlane({ port: 0, tokens: [TOKEN], tls: { key: other.key, cert: other.cert } });
+    const impostor = await startControlPlane({ port: 0, tokens: [TOKEN], hosts: [HOST], tls: { key: other.key, cert: other.cert } });
     try {
       proxy = await recordingProxy(impostor.port, { tls: proxyCerts });
       const err = await client(proxy.url, { ca: `${trusted}\n${other.ca}`, port: impostor.port }).listGroups().catch((e) => e);
