@@ -27,6 +27,8 @@ export interface PhaseResult {
   nodeStarts: Record<string, number>;
   /** Terraform's closing line, e.g. "Apply complete! Resources: 301 added, 0 changed, 0 destroyed." */
   summary: string;
+  /** The plan's line, e.g. "Plan: 2 to add, 2 to change, 2 to destroy."; "" when there was nothing to do. */
+  plan?: string;
 }
 
 export interface CaseRun {
@@ -56,6 +58,7 @@ const childProcess: { execSync: typeof import("child_process").execSync } = requ
 const NODE_STARTS_PRELOAD = path.join(__dirname, "node-starts.js");
 
 const SUMMARY = /^(Apply complete!|Destroy complete!|No changes\.).*$/m;
+const PLAN = /^Plan: .*$/m;
 const PROVISIONING = /Provisioning with 'local-exec'/g;
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -142,7 +145,7 @@ class PhaseRunner {
     }
     const requests: Record<string, number> = {};
     for (const r of log) requests[r.method] = (requests[r.method] ?? 0) + 1;
-    return { ms, requests, invocations: res.output.match(PROVISIONING)?.length ?? 0, nodeStarts, summary: SUMMARY.exec(res.output)?.[0] ?? "" };
+    return { ms, requests, invocations: res.output.match(PROVISIONING)?.length ?? 0, nodeStarts, summary: SUMMARY.exec(res.output)?.[0] ?? "", plan: PLAN.exec(res.output)?.[0] ?? "" };
   }
 }
 

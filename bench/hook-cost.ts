@@ -35,7 +35,7 @@ export interface HookCost {
 
 export const BARE = "sh -c 'node -e 0'";
 /** The start-up target's row: what a first deploy of one group runs. */
-export const RUNNER_POST = "runner: reconcile, 1 POST";
+export const RUNNER_POST = "runner: reconcile, one new group (look-up, POST, PUT)";
 export const CURL = "curl POST (baseline)";
 const NO_CA_BARE = "sh -c 'node -e 0', no NODE_EXTRA_CA_CERTS";
 
@@ -64,6 +64,7 @@ function runnerEnv(name: string, fingerprint: string, was: Recorded | undefined,
     [HOOK_ENV.removing]: "[]",
     [HOOK_ENV.record]: `${scratch}/${name}.tfstate`,
     [HOOK_ENV.done]: `${scratch}/${name}.done`,
+    [HOOK_ENV.owner]: "bench-owner-token-0c9e7d2a",
   };
   KEYS.forEach((_, i) => (env[`${HOOK_ENV.valuePrefix}${i}`] = `${name}-value-${i}-${fingerprint}`));
   return env;
@@ -123,8 +124,8 @@ export async function measureHookCost(opts: {
     { label: BARE, note: "bare node start-up", requests: 0, cmd: "node -e 0", env: () => ({}) },
     {
       label: RUNNER_POST,
-      note: "a runner of one new group (first deploy): plan, 1 POST, record and done files written",
-      requests: 1,
+      note: "a runner of one new group (first deploy): plan, the look-up of its name, a POST with create markers, a PUT of its values, record and done files written",
+      requests: 3,
       cmd: node("reconcile"),
       env: (i) => runnerEnv(`hc-create-${i}`, "f1", undefined, scratch),
     },
@@ -150,7 +151,7 @@ export async function measureHookCost(opts: {
       env: (i) => ({ ...doomed(`hc-reap-${i}`, toReap[i]), [HOOK_ENV.done]: `${scratch}/reap-${i}.done` }),
     },
     {
-      label: "holder: destroy, 1 DELETE",
+      label: "keeper: destroy, 1 DELETE",
       note: "`cdktf destroy` of a runner of one group",
       requests: 1,
       cmd: node("destroy"),
