@@ -169,9 +169,9 @@ export async function measureHookCost(opts: {
           { label: NO_CA_BARE, note: "bare node, the CA file not loaded", requests: 0, cmd: "node -e 0", env: () => ({}), unset: ["NODE_EXTRA_CA_CERTS"] },
           {
             reference: NO_CA_BARE,
-            label: "runner: reconcile, 1 POST, no NODE_EXTRA_CA_CERTS",
+            label: "runner: reconcile, one new group, no NODE_EXTRA_CA_CERTS",
             note: "the same, the CA file not loaded",
-            requests: 1,
+            requests: 3,
             cmd: node("reconcile"),
             env: (i: number) => runnerEnv(`hc-noca-${i}`, "f1", undefined, scratch),
             unset: ["NODE_EXTRA_CA_CERTS"],

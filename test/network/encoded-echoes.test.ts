@@ -40,9 +40,12 @@ describe("a deploy against a server that echoes values back, encoded or in part"
     new SecretGroup(stack, "db", { name: "echo-db", integrationId: "int-vault", secrets: { DB_PASSWORD: SecretValue.fromEnv("DB_PASSWORD") } });
 
   async function deployAgainst(message: (value: string) => string, value: string) {
-    server = await testServer((_req, res, body) => {
+    // The name look-up finds nothing and the create (its values are create markers) succeeds; the PUT of the values is echoed back.
+    server = await testServer((req, res, body) => {
+      res.writeHead(req.method === "PUT" ? 422 : 200, { "Content-Type": "application/json" });
+      if (req.method === "GET") return void res.end(JSON.stringify({ data: [], pagination: { total: 0, offset: 0, limit: 1000 } }));
+      if (req.method === "POST") return void res.end(JSON.stringify({ data: { id: "g-echo", fqn: "t:echo-db", integrationId: "int-vault", associatedSecrets: [] } }));
       const sent = (JSON.parse(body || "{}").secrets ?? [])[0]?.value ?? "";
-      res.writeHead(422, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ statusCode: 422, code: "VALIDATION_FAILED", message: message(sent) }));
     });
     project = new Project({ url: server.url } as ControlPlane, "echoes");
@@ -54,7 +57,7 @@ describe("a deploy against a server that echoes values back, encoded or in part"
     const res = await deployAgainst((v) => FORMS.map(([name, form]) => `${name}: ${form(v)}`).join(" | "), VALUE);
     expect(res.code).not.toBe(0);
     const oneLine = res.output.replace(/\s+/g, " ");
-    expect(oneLine).toContain('secret group "echo-db": control plane answered 422 Unprocessable Entity to POST /api/svc/v1/secret-groups');
+    expect(oneLine).toContain('secret group "echo-db": control plane answered 422 Unprocessable Entity to PUT /api/svc/v1/secret-groups/g-echo');
     expect(oneLine).toContain("[REDACTED]");
     const forbidden = FORMS.map(([, form]) => form(VALUE));
     expectNoneOf(res.output, [VALUE, TOKEN, ...forbidden, ...forbidden.map((f) => f.slice(0, 12)), b64(VALUE).slice(0, 12)]);
@@ -65,7 +68,7 @@ describe("a deploy against a server that echoes values back, encoded or in part"
     const res = await deployAgainst((v) => `value ${v} is not allowed`, "x7q");
     expect(res.code).not.toBe(0);
     const oneLine = res.output.replace(/\s+/g, " ");
-    expect(oneLine).toContain(`secret group "echo-db": control plane answered 422 Unprocessable Entity to POST /api/svc/v1/secret-groups from ${server.url} (${WITHHELD})`);
+    expect(oneLine).toContain(`secret group "echo-db": control plane answered 422 Unprocessable Entity to PUT /api/svc/v1/secret-groups/g-echo from ${server.url} (${WITHHELD})`);
     expectNoneOf(res.output, ["x7q"]);
   });
 });
