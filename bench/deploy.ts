@@ -227,10 +227,8 @@ export async function runOurs(ctx: CaseContext): Promise<CaseRun[]> {
   ours.blocks = countBlocks(project.stackDir);
   const control = new Project(cp, "bench", controlDir);
   if (!large) {
-    // Copied before the first apply, with the empty state synth created for the
-    // stack to read its own outputs from.
+    // Copied before the first apply: a new stack with no state, as ours.
     copyStack(project.stackDir, control.stackDir);
-    fs.copyFileSync(project.stateFile, control.stateFile);
     neuterHooks(control.stackDir);
   }
 
