@@ -270,3 +270,18 @@ describe("null_resource hook", () => {
     expect(nr.terraform.required_providers.null.source).toBe("null");
   });
 });
+
+describe("the synth's environment", () => {
+  it("is read from the construct context secret-groups:env when set, not from the process", () => {
+    const viaContext = (value: string) =>
+      synth((stack) => {
+        const scope = new Construct(stack, "team");
+        scope.node.setContext("secret-groups:env", { TFYSG_DIGEST_KEY: "context-digest-key-0123456789", CTX_ENV_VALUE: value });
+        new SecretGroup(scope, "g", { name: "ctx-env", integrationId: "int", secrets: { A: SecretValue.fromEnv("CTX_ENV_VALUE") } });
+      }, { TFYSG_DIGEST_KEY: undefined, CTX_ENV_VALUE: undefined }).json.resource.terraform_data["secret_group_ctx-env"].input;
+    const one = viaContext("first");
+    expect(one).toMatch(/^fingerprint=hmac:[0-9a-f]{32}; keys=A$/);
+    expect(viaContext("second")).not.toBe(one);
+    expect(viaContext("first")).toBe(one);
+  });
+});

@@ -10,7 +10,7 @@ import { ENV_DIGEST_KEY, MIN_DIGEST_KEY_LENGTH } from "../shared/contract";
 /** One secret's part of the fingerprint: a value seen at synth, or what stands for one Terraform cannot see. */
 export type FingerprintPart = { key: string; value: string } | { key: string; unseen: string };
 
-export function digestKeyProblems(env: NodeJS.ProcessEnv): string[] {
+export function digestKeyProblems(env: Readonly<Record<string, string | undefined>>): string[] {
   const key = env[ENV_DIGEST_KEY];
   if (key === undefined || key === "") {
     return [

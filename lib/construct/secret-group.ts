@@ -3,6 +3,7 @@ import { Annotations, Token } from "cdktf";
 import { Collaborator, CollaboratorRole, ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec, collaboratorsKey } from "../shared/contract";
 import { RUNNER_VALUE_BUDGET_BYTES, collaboratorProblems, groupNameProblems, integrationIdProblems, keySetProblems, literalTextProblems, secretValueProblems } from "../shared/rules";
 import { groupResource } from "../shared/layout";
+import { synthEnv } from "./synth-env";
 import { FingerprintPart, digestKeyProblems, fingerprint } from "./fingerprint";
 import { HookKind, HookResource } from "./hook-resource";
 import { SecretSource, SecretValue } from "./secret-value";
@@ -90,6 +91,7 @@ export class SecretGroup extends Construct {
     const name = typeof props.name === "string" ? props.name : "";
     problems.push(...runtime.claimName(name, this.node.path));
 
+    const env = synthEnv(this);
     const secrets = isPlainObject(props.secrets) ? props.secrets : {};
     this.keys = Object.keys(secrets);
     const specs: SecretSpec[] = [];
@@ -104,7 +106,7 @@ export class SecretGroup extends Construct {
       if (!source) continue;
       if (source.kind === "env") {
         specs.push({ key, source: "env", env: source.env });
-        parts.push(seen(key, process.env[source.env], `env:${source.env}`));
+        parts.push(seen(key, env[source.env], `env:${source.env}`));
         continue;
       }
       specs.push({ key, source: "value", index: -1 });
@@ -129,7 +131,7 @@ export class SecretGroup extends Construct {
         }
       }
     }
-    if (parts.some((p) => "value" in p)) problems.push(...digestKeyProblems(process.env));
+    if (parts.some((p) => "value" in p)) problems.push(...digestKeyProblems(env));
     const literalBytes = values.reduce((n, v) => n + (v.bytes ?? 0), 0);
     if (literalBytes > RUNNER_VALUE_BUDGET_BYTES) {
       problems.push(
@@ -137,7 +139,7 @@ export class SecretGroup extends Construct {
       );
     }
     const version = typeof props.secretsVersion === "string" ? props.secretsVersion : undefined;
-    const synthFingerprint = problems.length ? "invalid" : fingerprint(name, version, parts, process.env[ENV_DIGEST_KEY]);
+    const synthFingerprint = problems.length ? "invalid" : fingerprint(name, version, parts, env[ENV_DIGEST_KEY]);
     const spec: GroupSpec = {
       name,
       integrationId: typeof props.integrationId === "string" ? props.integrationId : "",
