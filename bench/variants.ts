@@ -36,7 +36,7 @@ function rewrite(file: string, edit: Edit): void {
   const markerOf = (group: string) => blocks[`secret_group_${group}`];
   if (edit === "runner hash" || edit === "both") {
     for (const [name, b] of Object.entries(blocks)) {
-      if (!/^secret_groups_runner_\d+$/.test(name)) continue;
+      if (!/^secret_groups_reconcile_\d+$/.test(name)) continue;
       const desired = Object.keys(b.triggers_replace)
         .sort()
         .map((g) => [g, markerOf(g).input, markerOf(g).triggers_replace]);

@@ -148,7 +148,7 @@ describe("bad props fail at synth, naming the construct and the problem", () => 
 });
 
 describe("synthesized stack", () => {
-  const runnerOf = (json: any, i = 0) => json.resource.terraform_data[`secret_groups_runner_${i}`];
+  const runnerOf = (json: any, i = 0) => json.resource.terraform_data[`secret_groups_reconcile_${i}`];
 
   it("holds no absolute path of this machine and ships the hook as an asset, run once per runner", () => {
     const { dir, json, text } = synth((stack) => new SecretGroup(stack, "g", ok));
@@ -175,7 +175,7 @@ describe("synthesized stack", () => {
     const literal = 'A$${B}%{if true}C%{endif}D${upper("e")}-unique-literal';
     const { text, json } = synth((stack) => new SecretGroup(stack, "g", { ...ok, integrationId: "vault-${path.module}", secrets: { L: literal } }));
     expect(text.split("-unique-literal").length - 1).toBe(1);
-    expect(json.locals.secret_groups_runner_0.TFYSG_VALUE_0).toBe('A$$${B}%%{if true}C%%{endif}D$${upper("e")}-unique-literal');
+    expect(json.locals.secret_groups_reconcile_0.TFYSG_VALUE_0).toBe('A$$${B}%%{if true}C%%{endif}D$${upper("e")}-unique-literal');
     expect(json.resource.terraform_data["secret_group_payments-db"].triggers_replace).toBe("name=payments-db; integration_id=vault-$${path.module}");
   });
 
@@ -196,9 +196,9 @@ describe("synthesized stack", () => {
       new SecretGroup(stack, "two", { ...ok, name: "bulky-two", secrets: bulky(15, "two") });
       new SecretGroup(stack, "three", { ...ok, name: "small-three" });
     });
-    const runners = Object.keys(json.resource.terraform_data).filter((k) => /^secret_groups_runner_\d+$/.test(k));
-    expect(runners.sort()).toEqual(["secret_groups_runner_0", "secret_groups_runner_1"]);
-    const names = (i: number) => JSON.parse(json.locals[`secret_groups_runner_${i}`].TFYSG_GROUPS).map((g: { name: string }) => g.name);
+    const runners = Object.keys(json.resource.terraform_data).filter((k) => /^secret_groups_reconcile_\d+$/.test(k));
+    expect(runners.sort()).toEqual(["secret_groups_reconcile_0", "secret_groups_reconcile_1"]);
+    const names = (i: number) => JSON.parse(json.locals[`secret_groups_reconcile_${i}`].TFYSG_GROUPS).map((g: { name: string }) => g.name);
     expect([names(0), names(1)]).toEqual([["bulky-one", "small-three"], ["bulky-two"]]);
   });
 
@@ -207,7 +207,7 @@ describe("synthesized stack", () => {
       for (let i = 0; i < 40; i++) new SecretGroup(stack, `g${i}`, { ...ok, name: `wide-${i}`, secrets: keys(100) });
     });
     const lists = Object.entries(json.locals)
-      .filter(([k]) => /^secret_groups_runner_\d+$/.test(k))
+      .filter(([k]) => /^secret_groups_reconcile_\d+$/.test(k))
       .map(([, v]) => (v as { TFYSG_GROUPS: string }).TFYSG_GROUPS);
     expect(lists.length).toBeGreaterThan(1);
     for (const list of lists) expect(Buffer.byteLength(list)).toBeLessThan(128 * 1024);
@@ -252,18 +252,18 @@ describe("null_resource hook", () => {
       });
     }
     // The one other difference: the keeper's destroy step reads what it kept from triggers, not input.
-    expect(envDiffs.map((d: any) => d[0])).toEqual(["secret_groups_runner_0_keeper"]);
+    expect(envDiffs.map((d: any) => d[0])).toEqual(["secret_groups_reconcile_0_keeper"]);
     const [, , tdEnv, nrEnv] = envDiffs[0] as [string, number, string, string];
     expect(tdEnv.replace(/self\.input\./g, "self.triggers.")).toBe(nrEnv);
     // Kept values sit in null_resource's triggers where terraform_data keeps its input; the keeper is updated in place, the token frozen.
-    const keeper = nrRes.secret_groups_runner_0_keeper;
-    expect(keeper.triggers.ids).toContain("secret_groups_runner_0_record.outputs.groups");
+    const keeper = nrRes.secret_groups_reconcile_0_keeper;
+    expect(keeper.triggers.ids).toContain("secret_groups_reconcile_0_record.outputs.groups");
     expect(keeper.triggers.retain).toBe("payments-db");
     expect(keeper.lifecycle).toBeUndefined();
-    expect(tdRes.secret_groups_runner_0_keeper.input).toMatchObject({ retain: "payments-db", force: "" });
+    expect(tdRes.secret_groups_reconcile_0_keeper.input).toMatchObject({ retain: "payments-db", force: "" });
     expect(keeper.provisioner[0]["local-exec"].when).toBe("destroy");
     expect(keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.triggers.ids)");
-    expect(tdRes.secret_groups_runner_0_keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.input.ids)");
+    expect(tdRes.secret_groups_reconcile_0_keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.input.ids)");
     expect(nrRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ['triggers["token"]'] });
     expect(tdRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ["input"] });
     expect(nrRes["secret_group_payments-db"].triggers).toMatchObject({ name: "payments-db", removal_policy: "retain" });

@@ -30,14 +30,20 @@ export const STACK = {
   reaperResume: "secret_groups_reaper_resume",
 } as const;
 
-/** Per runner `i`: the runner step (and its environment local, of the same name), its resume step, its record, its keeper. */
+/**
+ * Per runner `i`: the runner step (and its environment local, of the same
+ * name), its resume step, its record, its keeper. ("reconcile", not the
+ * "runner" of release 0.1.0: blocks at those addresses there depended on a
+ * create-before-destroy holder, and a stack upgraded in place would plan a
+ * cycle through them.)
+ */
 export const RUNNER = {
-  runner: (i: number) => `secret_groups_runner_${i}`,
-  resume: (i: number) => `secret_groups_runner_${i}_resume`,
-  record: (i: number) => `secret_groups_runner_${i}_record`,
-  keeper: (i: number) => `secret_groups_runner_${i}_keeper`,
+  runner: (i: number) => `secret_groups_reconcile_${i}`,
+  resume: (i: number) => `secret_groups_reconcile_${i}_resume`,
+  record: (i: number) => `secret_groups_reconcile_${i}_record`,
+  keeper: (i: number) => `secret_groups_reconcile_${i}_keeper`,
   /** Matches a runner's name (and its local's), capturing its index. */
-  pattern: /^secret_groups_runner_(\d+)$/,
+  pattern: /^secret_groups_reconcile_(\d+)$/,
 } as const;
 
 /** The stack folder's scratch directory (where local-exec runs): files of one apply, never evidence. */
