@@ -91,7 +91,7 @@ function faultProblems(name: string, value: unknown): string[] {
 }
 
 /** mulberry32: a small, fast generator of numbers in [0, 1), the same sequence for the same seed. */
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -13,6 +13,8 @@ import { ConflictError } from "../../lib/client/errors";
 import { createMarker, provenance } from "../../lib/shared/ownership";
 import { suiteProjects } from "../support/suite";
 import { ControlPlane } from "../../control-plane/server";
+// The local control plane's seeded generator: a failing run's kill points can be replayed.
+import { seeded } from "../../control-plane/faults";
 import { Project, apiClient, expectOk } from "../../scripts/harness";
 
 type Desired = Record<string, Record<string, string>>;
@@ -55,18 +57,6 @@ function recordedIds(project: Project): Record<string, string> {
 /** Writes to the control plane (anything but the reads a look-up and a proof make). */
 const writes = (cp: ControlPlane, mark: number) =>
   cp.requests().slice(mark).filter((r) => r.method !== "GET" && !(r.method === "POST" && r.path === "/api/svc/v1/secrets"));
-
-/** A small seeded generator (mulberry32), so that a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("exact ownership: a stack acts only on groups it can prove are its own", () => {
   const { setup, onCleanup } = suiteProjects();
