@@ -255,11 +255,13 @@ describe("null_resource hook", () => {
     expect(envDiffs.map((d: any) => d[0])).toEqual(["secret_groups_reconcile_0_keeper"]);
     const [, , tdEnv, nrEnv] = envDiffs[0] as [string, number, string, string];
     expect(tdEnv.replace(/self\.input\./g, "self.triggers.")).toBe(nrEnv);
-    // Kept values sit in null_resource's triggers where terraform_data keeps its input; the keeper is updated in place, the token frozen.
+    // Kept values sit in null_resource's triggers, all of which replace it: its keeper is created before destroyed
+    // (a deposed copy runs no destroy-time provisioner); terraform_data's is updated in place. The token is frozen.
     const keeper = nrRes.secret_groups_reconcile_0_keeper;
     expect(keeper.triggers.ids).toContain("secret_groups_reconcile_0_record.outputs.groups");
     expect(keeper.triggers.retain).toBe("payments-db");
-    expect(keeper.lifecycle).toBeUndefined();
+    expect(keeper.lifecycle).toEqual({ create_before_destroy: true });
+    expect(tdRes.secret_groups_reconcile_0_keeper.lifecycle).toBeUndefined();
     expect(tdRes.secret_groups_reconcile_0_keeper.input).toMatchObject({ retain: "payments-db", force: "" });
     expect(keeper.provisioner[0]["local-exec"].when).toBe("destroy");
     expect(keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.triggers.ids)");

@@ -23,11 +23,12 @@ export class SecretValue {
    * ephemeral one is in no plan and no state, so bump `secretsVersion` to push it.
    */
   static fromVariable(variable: TerraformVariable): SecretValue {
-    const overrides = (variable as unknown as { rawOverrides?: { ephemeral?: unknown } }).rawOverrides;
+    // The variable's block as it will be synthesized, overrides (addOverride("ephemeral", true)) included.
+    const block = Object.values((variable.toTerraform() as { variable?: Record<string, { ephemeral?: unknown }> }).variable ?? {})[0];
     return new SecretValue({
       kind: "variable",
       variable,
-      ephemeral: overrides?.ephemeral === true,
+      ephemeral: block?.ephemeral === true,
       sensitive: variable.sensitive === true,
     });
   }

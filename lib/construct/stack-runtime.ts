@@ -243,10 +243,9 @@ export class StackRuntime extends Construct {
 
   /**
    * The stack's own state, read through its backend at plan time (at apply
-   * time in a workspace's first apply, once the token resource made the state exist):
-   * created at synth, once the backend is known. A local state file that does
-   * not exist yet is created empty, as Terraform would, so that the default
-   * workspace reads it at plan time from the first apply on.
+   * time in a workspace's first apply, once the token resource made the state
+   * exist): declared at synth, once the backend is known. Synth writes no
+   * state file.
    */
   private ensureStateSource(): string {
     if (!this.stateSource) {
@@ -330,6 +329,9 @@ class Runner {
     const kept = (key: string) => (kind === "terraform_data" ? `self.input.${key}` : `self.triggers.${key}`);
     this.keeper = new HookResource(scope, "keeper", kind, {
       replaceOn: {},
+      // null_resource keeps these in triggers, all of which replace it: create before destroy, so that a
+      // replaced keeper's deposed copy runs no destroy-time provisioner (only a real destroy deletes).
+      createBeforeDestroy: kind === "null_resource",
       keep: {
         ids: Lazy.stringValue({
           produce: () =>

@@ -228,6 +228,7 @@ async function create(ctx: HookContext, spec: GroupSpec, secrets: Secrets, token
   const name = spec.name;
   let decision: Decision | "create" = claim?.decision ?? "create";
   let id = claim?.group.id;
+  let integration = claim?.group.integrationId;
   if (!id) {
     const markers = secrets.map((s) => ({ key: s.key, value: createMarker(token, name, s.key) }));
     const provedBy = async (group: SecretGroup) => (await originOf(ctx, group, token, name)) === "this-stack";
@@ -242,11 +243,15 @@ async function create(ctx: HookContext, spec: GroupSpec, secrets: Secrets, token
       decision = decideExisting(spec.adopt, origin);
       if (decision === "refuse") throw new HookError(refusal(name, existing.id, origin));
       id = existing.id;
+      integration = existing.integrationId;
     }
   }
+  // An adopted group under another integration moves to the code's, in place, as a move does.
+  const moving = decision === "adopt" && integration !== undefined && integration !== spec.integrationId;
+  if (moving) await client.applyManifest({ name, integrationId: spec.integrationId, collaborators: spec.collaborators.length ? spec.collaborators : undefined });
   const group = await client.updateGroup(id, secrets, name);
   const set = plural(secrets.length, "secret");
-  if (decision === "adopt") ctx.say(`secret group "${name}": adopted the existing group (id ${group.id}) and set its ${set}`);
+  if (decision === "adopt") ctx.say(`secret group "${name}": adopted the existing group (id ${group.id})${moving ? `, moved it to integration "${spec.integrationId}"` : ""} and set its ${set}`);
   else if (decision === "finish") ctx.say(`secret group "${name}": finished the group an interrupted run of this stack created (id ${group.id}; its create markers prove it) and set its ${set}`);
   else ctx.say(`secret group "${name}": created (id ${group.id}) with ${set}`);
   return group;

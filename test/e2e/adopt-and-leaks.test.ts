@@ -39,12 +39,17 @@ describe("a group of the same name already on the control plane", () => {
     expect((await apiClient(cp).listGroups()).map((g) => g.name)).toEqual(["billing"]);
   });
 
-  it("with adoptExisting: the group is adopted and brought to the desired secrets", async () => {
+  it("with adoptExisting: the group is adopted, moved to the declared integration and brought to the desired secrets", async () => {
     const before = (await apiClient(cp).findGroupByName("billing"))!;
+    expect(before.integrationId).toBe("int-old");
     project.synth(app(true));
-    expectOk(await project.apply({ STRIPE_KEY: "sk-new-1234" }));
+    const res = await project.apply({ STRIPE_KEY: "sk-new-1234" });
+    expectOk(res);
+    expect(res.output).toContain(`secret group "billing": adopted the existing group (id ${before.id}), moved it to integration "int-vault" and set its 2 secrets`);
     const after = (await apiClient(cp).findGroupByName("billing"))!;
     expect(after.id).toBe(before.id);
+    expect(after.integrationId).toBe("int-vault");
+    expect((await project.plan({ STRIPE_KEY: "sk-new-1234" })).code).toBe(0);
     const secrets = await apiClient(cp).listSecrets(after.id, { withValue: true });
     expect(Object.fromEntries(secrets.map((s) => [s.name, s.value]))).toEqual({ STRIPE_KEY: "sk-new-1234", MODE: "live" });
     // The stack now holds the existing group's id: it manages that group.
