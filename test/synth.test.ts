@@ -254,7 +254,7 @@ describe("null_resource hook", () => {
     // The one other difference: the keeper's destroy step reads what it kept from triggers, not input.
     expect(envDiffs.map((d: any) => d[0])).toEqual(["secret_groups_reconcile_0_keeper"]);
     const [, , tdEnv, nrEnv] = envDiffs[0] as [string, number, string, string];
-    expect(tdEnv.replace(/self\.input\./g, "self.triggers.")).toBe(nrEnv);
+    expect(tdEnv.replace(/self\.(input|triggers_replace)\./g, "self.triggers.")).toBe(nrEnv);
     // Kept values sit in null_resource's triggers, all of which replace it: its keeper is created before destroyed
     // (a deposed copy runs no destroy-time provisioner); terraform_data's is updated in place. The token is frozen.
     const keeper = nrRes.secret_groups_reconcile_0_keeper;
@@ -266,8 +266,8 @@ describe("null_resource hook", () => {
     expect(keeper.provisioner[0]["local-exec"].when).toBe("destroy");
     expect(keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.triggers.ids)");
     expect(tdRes.secret_groups_reconcile_0_keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.input.ids)");
-    expect(nrRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ['triggers["token"]'] });
-    expect(tdRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ["input"] });
+    expect(nrRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ["triggers"] });
+    expect(tdRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ["triggers_replace"] });
     expect(nrRes["secret_group_payments-db"].triggers).toMatchObject({ name: "payments-db", removal_policy: "retain" });
     expect(nr.terraform.required_providers.null.source).toBe("null");
   });

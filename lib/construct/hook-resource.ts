@@ -112,11 +112,6 @@ export class HookResource extends Construct {
     return `${this.address}.id`;
   }
 
-  /** A value given in `keep` (not as text), as kept in the state: an expression without `${}`. */
-  kept(key: string): string {
-    return this.resource.terraformResourceType === "terraform_data" ? `${this.address}.output.${key}` : `${this.address}.triggers.${key}`;
-  }
-
   /** What the resource holds as written at synth (Terraform completes the templates in it). */
   heldText(): string {
     return this.held;

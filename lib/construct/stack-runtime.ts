@@ -86,8 +86,12 @@ export class StackRuntime extends Construct {
     // (docs/architecture.md, "token"): it holds the state's owner token, and
     // until it exists the state may not exist either (a new workspace), so
     // reading the state waits for apply, after this made it exist.
-    this.tokenResource = new HookResource(this, "token", kind, { replaceOn: {}, keep: { token: "${uuid()}" }, freezeKept: true });
+    // The token sits in the replacement triggers, frozen by ignore_changes, and marked sensitive: terraform_data
+    // copies `input` into `output` without its mark, and a plan would print it.
+    this.tokenResource = new HookResource(this, "token", kind, { replaceOn: { token: "${sensitive(uuid())}" } });
     this.tokenResource.setLogicalId(STACK.token);
+    this.tokenResource.resource.addOverride("lifecycle.ignore_changes", [kind === "terraform_data" ? "triggers_replace" : "triggers"]);
+    const tokenValue = `${this.tokenResource.address}.${kind === "terraform_data" ? "triggers_replace" : "triggers"}.token`;
 
     // What the state recorded and the code no longer has: deleted by the
     // reaper, after every runner succeeded (create before delete).
@@ -132,7 +136,7 @@ export class StackRuntime extends Construct {
     // Whose state this is, carried from apply to apply: the token set once
     // (by the first apply, or by `secret-groups init-state` on a remote
     // backend) and never changed, so that every machine proves the same groups.
-    const token = new TerraformLocal(this, "token-value", Lazy.stringValue({ produce: () => `\${try(${this.recorded(OWNER_OUTPUT)}.token, ${this.tokenResource.kept("token")})}` }));
+    const token = new TerraformLocal(this, "token-value", Lazy.stringValue({ produce: () => `\${try(${this.recorded(OWNER_OUTPUT)}.token, ${tokenValue})}` }));
     token.overrideLogicalId(STACK.tokenLocal);
     const owner = new TerraformOutput(this, "owner", {
       value: { stack: stack.node.id, workspace: "${terraform.workspace}", token: `\${local.${STACK.tokenLocal}}` },
@@ -327,8 +331,11 @@ class Runner {
     // destroy-time provisioner runs on a real destroy only.
     const recorded = runtime.recorded();
     const kept = (key: string) => (kind === "terraform_data" ? `self.input.${key}` : `self.triggers.${key}`);
+    const tokenKept = kind === "terraform_data" ? "self.triggers_replace.token" : "self.triggers.token";
     this.keeper = new HookResource(scope, "keeper", kind, {
-      replaceOn: {},
+      // The token never changes, so it replaces nothing; it sits here, not in `input`, because terraform_data copies
+      // `input` into `output` without its sensitive mark, and a plan would print it.
+      replaceOn: { token: `\${sensitive(local.${STACK.tokenLocal})}` },
       // null_resource keeps these in triggers, all of which replace it: create before destroy, so that a
       // replaced keeper's deposed copy runs no destroy-time provisioner (only a real destroy deletes).
       createBeforeDestroy: kind === "null_resource",
@@ -339,7 +346,6 @@ class Runner {
         }),
         retain: Lazy.stringValue({ produce: () => this.members.filter((m) => m.spec.removalPolicy === "retain").map((m) => m.spec.name).join(",") }),
         force: Lazy.stringValue({ produce: () => this.members.filter((m) => m.spec.forceDelete).map((m) => m.spec.name).join(",") }),
-        token: `\${sensitive(local.${STACK.tokenLocal})}`,
       },
       provisioners: () => [
         {
@@ -348,7 +354,7 @@ class Runner {
           environment:
             `\${{ ${HOOK_ENV.doomed} = jsonencode({ for k, id in jsondecode(${kept("ids")}) : k => { id = id, ` +
             `removalPolicy = contains(split(",", ${kept("retain")}), k) ? "retain" : "destroy", forceDelete = contains(split(",", ${kept("force")}), k) } }), ` +
-            `${HOOK_ENV.owner} = nonsensitive(${kept("token")}) }}`,
+            `${HOOK_ENV.owner} = nonsensitive(${tokenKept}) }}`,
         },
       ],
     });

@@ -104,6 +104,23 @@ describe("exact ownership: a stack acts only on groups it can prove are its own"
     expect(recordedIds(project)).toEqual(Object.fromEntries(Object.entries(now).map(([n, g]) => [n, g.id])));
   });
 
+  it("the owner token stays in the state: no plan, apply, rotation or destroy output and no file but the state holds it", async () => {
+    const { project } = await setup("token-kept");
+    const d: Desired = { "token-kept": { KEY: "value-1" } };
+    project.synth(appOf(d), envOf(d));
+    expectOk(await project.apply(envOf(d)));
+    const token = project.state().outputs.secret_groups_owner.value.token as string;
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    const rotated: Desired = { "token-kept": { KEY: "value-2" } };
+    project.synth(appOf(rotated), envOf(rotated));
+    await project.plan(envOf(rotated));
+    expectOk(await project.apply(envOf(rotated), ["-json"]));
+    expectOk(await project.destroy(envOf(rotated)));
+    for (const out of project.outputs) expect(out).not.toContain(token);
+    const holders = project.files().filter((f) => fs.readFileSync(f, "utf8").includes(token)).map((f) => path.basename(f));
+    expect(holders.every((f) => /\.tfstate(\.backup)?$/.test(f))).toBe(true);
+  });
+
   it("one stack in two workspaces with identical values: the second workspace is refused before it writes anything, and destroying it leaves the first's group", async () => {
     const { cp, project } = await setup("ws-same");
     const d: Desired = { "ws-same-grp": { KEY: "identical-value" } };
