@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { emptyTfstate, tfstateText } from "../lib/shared/tfstate";
+import { tfstateText } from "../lib/shared/tfstate";
 import { terraformEnv } from "../scripts/terraform-env";
 
 let dir: string;
@@ -24,7 +24,7 @@ function terraform(...args: string[]) {
 }
 
 test("an empty state is a state terraform applies onto and keeps (its lineage), and a written output reads back through terraform_remote_state", () => {
-  const empty = emptyTfstate();
+  const empty = tfstateText();
   const lineage = JSON.parse(empty).lineage;
   fs.writeFileSync(path.join(dir, "terraform.tfstate"), empty);
   fs.writeFileSync(path.join(dir, "record.tfstate"), tfstateText({ outputs: { greeting: { value: { a: "hello" }, type: ["map", "string"] } }, serial: 1 }));
@@ -44,7 +44,7 @@ test("an empty state is a state terraform applies onto and keeps (its lineage), 
 });
 
 test("each empty state has a lineage of its own; a given lineage and serial are kept", () => {
-  const [a, b] = [JSON.parse(emptyTfstate()), JSON.parse(emptyTfstate())];
+  const [a, b] = [JSON.parse(tfstateText()), JSON.parse(tfstateText())];
   expect(a.lineage).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   expect(b.lineage).not.toBe(a.lineage);
   expect(a).toEqual({ ...b, lineage: a.lineage });

@@ -26,6 +26,16 @@ export function stackDirs(args: string[], opts: { all: boolean }): string[] {
   return stacks.map((n) => path.resolve(STACKS, n));
 }
 
+/** The stack's name as cdktf wrote it into the configuration (what the state's owner records), else the folder's name. */
+export function stackName(dir: string): string {
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")) as { "//"?: { metadata?: { stackName?: string } } };
+    return config["//"]?.metadata?.stackName ?? path.basename(dir);
+  } catch {
+    return path.basename(dir);
+  }
+}
+
 /** Whether the folder holds a Terraform configuration. */
 export function hasConfig(dir: string): boolean {
   return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith(".tf") || f.endsWith(".tf.json"));

@@ -10,7 +10,6 @@ import {
   TerraformRemoteState,
   TerraformStack,
   TerraformVariable,
-  Token,
 } from "cdktf";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -85,9 +84,9 @@ export class StackRuntime extends Construct {
     // Created with the stack's first apply in a workspace and never changed
     // (docs/architecture.md, "token"): it holds the state's owner token, and
     // until it exists the state may not exist either (a new workspace), so
-    // reading the state waits for apply, after this made it exist.
-    // The token sits in the replacement triggers, frozen by ignore_changes, and marked sensitive: terraform_data
-    // copies `input` into `output` without its mark, and a plan would print it.
+    // reading the state waits for apply, after this made it exist. The token
+    // sits in the triggers, frozen by ignore_changes and marked sensitive, not
+    // in `input`: terraform_data copies `input` into an unmarked `output`.
     this.tokenResource = new HookResource(this, "token", kind, { replaceOn: { token: "${sensitive(uuid())}" } });
     this.tokenResource.setLogicalId(STACK.token);
     this.tokenResource.resource.addOverride("lifecycle.ignore_changes", [kind === "terraform_data" ? "triggers_replace" : "triggers"]);
@@ -208,7 +207,7 @@ export class StackRuntime extends Construct {
     }
     runner.take(member, bytes, specBytes);
     const name = member.spec.name;
-    return { groupId: runner.recordedField(name, "id"), fqn: runner.recordedField(name, "fqn"), secretFqns: (key) => runner.recordedSecretFqn(name, key) };
+    return { groupId: recordedField(name, "id"), fqn: recordedField(name, "fqn"), secretFqns: (key) => recordedSecretFqn(name, key) };
   }
 
   /** The shell command that runs the hook program for an operation, in place of the shell. */
@@ -325,10 +324,10 @@ class Runner {
     record.addOverride("depends_on", [this.resume.address]);
     this.recordOutput = `data.terraform_remote_state.${record.friendlyUniqueId}.outputs.groups`;
 
-    // Keeps what `cdktf destroy` needs to delete this runner's groups: ids,
-    // removal settings and the owner token. Updated in place whenever its
-    // runner runs (the ids of this run's record), never replaced: its
-    // destroy-time provisioner runs on a real destroy only.
+    // Keeps what `cdktf destroy` needs to delete this runner's groups: ids and
+    // removal settings (updated in place whenever its runner runs, from this
+    // run's record), and the owner token (never changing). Its destroy-time
+    // provisioner runs on a real destroy only.
     const recorded = runtime.recorded();
     const kept = (key: string) => (kind === "terraform_data" ? `self.input.${key}` : `self.triggers.${key}`);
     const tokenKept = kind === "terraform_data" ? "self.triggers_replace.token" : "self.triggers.token";
@@ -397,27 +396,6 @@ class Runner {
     return planned.length ? `\${sha256(join("\\n", ["${desired}", ${planned.join(", ")}]))}` : desired;
   }
 
-  /** A field of a group's record, as the stack output keeps it. */
-  recordedField(name: string, field: "id" | "fqn"): string {
-    return Token.asString(Lazy.stringValue({ produce: () => `\${local.${STACK.recordedLocal}[${JSON.stringify(name)}].${field}}` }));
-  }
-
-  /**
-   * A secret's fqn as the control plane gave it, from the group's record. A
-   * record written before records kept them holds none: the fqn is then
-   * composed the way the control plane composes it.
-   */
-  recordedSecretFqn(name: string, key: string): string {
-    return Token.asString(
-      Lazy.stringValue({
-        produce: () => {
-          const group = `local.${STACK.recordedLocal}[${JSON.stringify(name)}]`;
-          return `\${lookup(try(${group}.secretFqns, {}), ${JSON.stringify(key)}, "${secretFqn(`\${${group}.fqn}`, key)}")}`;
-        },
-      }),
-    );
-  }
-
   /** The runner's environment: every value once, the group specs, what the state recorded for them. */
   private environment(): Record<string, string> {
     const env: Record<string, string> = {};
@@ -455,4 +433,19 @@ class Runner {
       },
     ];
   }
+}
+
+/** A field of a group's record, as the stack's records (the `secret_groups` output) keep it. */
+function recordedField(name: string, field: "id" | "fqn"): string {
+  return `\${local.${STACK.recordedLocal}[${JSON.stringify(name)}].${field}}`;
+}
+
+/**
+ * A secret's fqn as the control plane gave it, from the group's record: the
+ * record keeps only the fqns that differ from the composed format, so the
+ * others are composed the way the control plane composes them.
+ */
+function recordedSecretFqn(name: string, key: string): string {
+  const group = `local.${STACK.recordedLocal}[${JSON.stringify(name)}]`;
+  return `\${lookup(try(${group}.secretFqns, {}), ${JSON.stringify(key)}, "${secretFqn(`\${${group}.fqn}`, key)}")}`;
 }

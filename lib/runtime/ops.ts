@@ -48,19 +48,18 @@ async function reconcile(ctx: HookContext): Promise<void> {
   const removing = parseJson<string[]>(ctx.env, HOOK_ENV.removing) ?? [];
   // Every value is known to the redactor before the first request.
   const values = resolveAll(ctx, specs);
-  // Settings are checked before any request.
-  const limit = concurrency(ctx.env);
   const repair = new Set((ctx.env[HOOK_ENV.repair] ?? "").split(",").filter(Boolean));
   const actions = planReconcile(specs, recorded, repair);
   // Settings are checked once, before any request, not once per group.
+  const limit = concurrency(ctx.env);
   if (actions.some((a) => a.kind !== "keep")) ctx.client();
   const creates = actions.filter((a) => a.kind === "create").map((a) => a.spec);
   const token = creates.length ? ownerToken(ctx.env) : "";
-  // Groups of the names to create that exist already: each is finished,
-  // adopted or refused before anything is written, so a collision changes nothing.
   const waiting = removing.length
     ? ` The groups removed from the code (${removing.map((n) => `"${n}"`).join(", ")}) are deleted only once every group exists: they are untouched.`
     : "";
+  // Groups of the names to create that exist already: each is finished,
+  // adopted or refused before anything is written, so a collision changes nothing.
   const claims = await claimExisting(ctx, creates, token, Object.keys(recorded).length === 0, limit).catch((err: unknown) => {
     if (err instanceof HookError || creates.length === 1) throw new HookError(describeFailure(err, creates[0].name) + waiting);
     const names = creates.map((s) => `"${s.name}"`);
@@ -291,17 +290,21 @@ async function reap(ctx: HookContext): Promise<void> {
  */
 async function destroy(ctx: HookContext): Promise<void> {
   const doomed = parseJson<Record<string, Recorded>>(ctx.env, HOOK_ENV.doomed) ?? {};
-  const byName = async (name: string): Promise<string | undefined> => {
+  const byName = async (name: string): Promise<Found | undefined> => {
     const group = await ctx.client().findGroupByName(name);
     if (!group) return undefined;
-    if ((await originOf(ctx, group, ownerToken(ctx.env), name)) === "this-stack") return group.id;
-    ctx.say(`secret group "${name}": stack destroyed; the group of that name (id ${group.id}) was not created by this stack: left as it is`);
-    return undefined;
+    return { id: group.id, ours: (await originOf(ctx, group, ownerToken(ctx.env), name)) === "this-stack" };
   };
   await deleteAll(ctx, doomed, "stack destroyed", byName);
 }
 
-async function deleteAll(ctx: HookContext, doomed: Record<string, Recorded>, why: string, byName?: (name: string) => Promise<string | undefined>): Promise<void> {
+/** A group found by name at destroy, and whether its create markers prove this stack created it. */
+interface Found {
+  id: string;
+  ours: boolean;
+}
+
+async function deleteAll(ctx: HookContext, doomed: Record<string, Recorded>, why: string, byName?: (name: string) => Promise<Found | undefined>): Promise<void> {
   const entries = Object.entries(doomed).filter(([, r]) => r && (r.id || byName));
   const failures = await forEachLimited(entries, concurrency(ctx.env), async ([name, r]) => {
     if (r.removalPolicy === "retain") {
@@ -309,14 +312,16 @@ async function deleteAll(ctx: HookContext, doomed: Record<string, Recorded>, why
       return;
     }
     try {
-      let id: string | undefined = r.id;
-      let deleted = id ? await ctx.client().deleteGroup(id, { forceDelete: r.forceDelete, name }) : false;
-      if (!deleted && byName) {
-        id = await byName(name);
-        if (id) deleted = await ctx.client().deleteGroup(id, { forceDelete: r.forceDelete, name });
+      const deleted = r.id ? await ctx.client().deleteGroup(r.id, { forceDelete: r.forceDelete, name }) : false;
+      if (deleted) return ctx.say(`secret group "${name}": ${why}; deleted (id ${r.id})`);
+      const found = byName ? await byName(name) : undefined;
+      if (found?.ours) {
+        const gone = !(await ctx.client().deleteGroup(found.id, { forceDelete: r.forceDelete, name }));
+        return ctx.say(`secret group "${name}": ${why}; ${gone ? "already gone" : "deleted"} (id ${found.id})`);
       }
-      if (id || deleted) ctx.say(`secret group "${name}": ${why}; ${deleted ? "deleted" : "already gone"} (id ${id})`);
-      else ctx.say(`secret group "${name}": ${why}; already gone`);
+      const recordedId = r.id ? ` (id ${r.id})` : "";
+      if (found) return ctx.say(`secret group "${name}": ${why}; already gone${recordedId}; the group of that name (id ${found.id}) was not created by this stack: left as it is`);
+      ctx.say(`secret group "${name}": ${why}; already gone${recordedId}`);
     } catch (err) {
       if (err instanceof ConflictError && !r.forceDelete) {
         throw new HookError(

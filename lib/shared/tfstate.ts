@@ -31,7 +31,3 @@ export function tfstateText(opts: { outputs?: Record<string, StateOutput>; seria
   return `${JSON.stringify(state)}\n`;
 }
 
-/** An empty state: no outputs, no resources, a lineage of its own. */
-export function emptyTfstate(): string {
-  return tfstateText();
-}

@@ -19,7 +19,7 @@ import { Collaborator, HOOK_ENV, Recorded, collaboratorsKey, parseVersions } fro
 import { GROUP_RESOURCE_PREFIX, RECORDED_OUTPUT, RUNNER } from "../../shared/layout";
 import { printable } from "../../shared/text";
 import type { Command } from "../command";
-import { hasConfig, stackDirs, terraformIn } from "../stacks";
+import { hasConfig, stackDirs, stackName, terraformIn } from "../stacks";
 
 const HELP = `Usage: secret-groups drift [--stack NAME]... [--dir PATH] [--repair]
 
@@ -126,7 +126,7 @@ class DriftError extends Error {}
 
 /** What the stack's state recorded: its output secret_groups, read through its own backend. */
 function readStack(dir: string, env: NodeJS.ProcessEnv, deadline: number): Stack {
-  const name = path.basename(dir);
+  const name = stackName(dir);
   if (!hasConfig(dir)) throw new DriftError(`${dir} holds no Terraform configuration; run cdktf synth first`);
   const { terraform, init } = terraformIn(dir, env, deadline);
   const initialized = init();

@@ -13,7 +13,7 @@ import { Owner } from "../../shared/contract";
 import { OWNER_OUTPUT } from "../../shared/layout";
 import { tfstateText } from "../../shared/tfstate";
 import type { Command } from "../command";
-import { hasConfig, stackDirs, terraformIn } from "../stacks";
+import { hasConfig, stackDirs, stackName, terraformIn } from "../stacks";
 
 const HELP = `Usage: secret-groups init-state [--stack NAME | --dir PATH]
 
@@ -97,16 +97,6 @@ function storedState(text: string): StoredState | undefined {
     throw new Error("terraform state pull printed something that is not a state; is the backend configured right?");
   }
   return state.lineage ? state : undefined;
-}
-
-/** The stack's name as cdktf wrote it into the configuration, else the folder's name. */
-function stackName(dir: string): string {
-  try {
-    const config = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")) as { "//"?: { metadata?: { stackName?: string } } };
-    return config["//"]?.metadata?.stackName ?? path.basename(dir);
-  } catch {
-    return path.basename(dir);
-  }
 }
 
 function fail(what: string, res: { status: number | null; stderr: string; stdout: string }): number {
