@@ -163,11 +163,13 @@ describe("synthesized stack", () => {
     expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks", "s", hook))).toBe(true);
   });
 
-  it("holds one resource per group, named after the group: renaming or moving the construct changes nothing", () => {
+  it("keeps each group as one line of its runner's map, keyed by its name: renaming or moving the construct changes nothing", () => {
     const a = synth((stack) => new SecretGroup(stack, "g", ok)).json;
     const b = synth((stack) => new SecretGroup(new Construct(stack, "team"), "renamed-construct", ok)).json;
     const strip = (j: any) => JSON.stringify(j.resource).replace(/"\/\/":\{[^}]*\}/g, "");
-    expect(Object.keys(a.resource.terraform_data).filter((k) => k.startsWith("secret_group_"))).toEqual(["secret_group_payments-db"]);
+    expect(runnerOf(a).triggers_replace).toMatch(/^\$\{tomap\(\{ "payments-db" = "integration_id=int-1; fingerprint=public:[0-9a-f]{32}; keys=A" \}\)\}$/);
+    // No resource per group: the state is rewritten after every resource change.
+    expect(Object.keys(a.resource.terraform_data).filter((k) => !k.startsWith("secret_groups_"))).toEqual([]);
     expect(strip(b)).toBe(strip(a));
   });
 
@@ -176,7 +178,7 @@ describe("synthesized stack", () => {
     const { text, json } = synth((stack) => new SecretGroup(stack, "g", { ...ok, integrationId: "vault-${path.module}", secrets: { L: literal } }));
     expect(text.split("-unique-literal").length - 1).toBe(1);
     expect(json.locals.secret_groups_reconcile_0.TFYSG_VALUE_0).toBe('A$$${B}%%{if true}C%%{endif}D$${upper("e")}-unique-literal');
-    expect(json.resource.terraform_data["secret_group_payments-db"].triggers_replace).toBe("name=payments-db; integration_id=vault-$${path.module}");
+    expect(runnerOf(json).triggers_replace).toContain('"payments-db" = "integration_id=vault-$${path.module}; fingerprint=');
   });
 
   it("warns at synth that a literal value will be in the synthesized config", () => {
@@ -264,11 +266,11 @@ describe("null_resource hook", () => {
     expect(tdRes.secret_groups_reconcile_0_keeper.lifecycle).toBeUndefined();
     expect(tdRes.secret_groups_reconcile_0_keeper.input).toMatchObject({ retain: "payments-db", force: "" });
     expect(keeper.provisioner[0]["local-exec"].when).toBe("destroy");
-    expect(keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.triggers.ids)");
-    expect(tdRes.secret_groups_reconcile_0_keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(self.input.ids)");
+    expect(keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(trimprefix(self.triggers.ids, \"ids:\"))");
+    expect(tdRes.secret_groups_reconcile_0_keeper.provisioner[0]["local-exec"].environment).toContain("jsondecode(trimprefix(self.input.ids, \"ids:\"))");
     expect(nrRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ["triggers"] });
     expect(tdRes.secret_groups_token.lifecycle).toMatchObject({ ignore_changes: ["triggers_replace"] });
-    expect(nrRes["secret_group_payments-db"].triggers).toMatchObject({ name: "payments-db", removal_policy: "retain" });
+    expect(nrRes.secret_groups_reconcile_0.triggers).toMatch(/^\$\{tomap\(\{ "payments-db" = "integration_id=int-1; fingerprint=public:[0-9a-f]{32}; keys=A; removal_policy=retain" \}\)\}$/);
     expect(nr.terraform.required_providers.null.source).toBe("null");
   });
 });
@@ -280,9 +282,9 @@ describe("the synth's environment", () => {
         const scope = new Construct(stack, "team");
         scope.node.setContext("secret-groups:env", { TFYSG_DIGEST_KEY: "context-digest-key-0123456789", CTX_ENV_VALUE: value });
         new SecretGroup(scope, "g", { name: "ctx-env", integrationId: "int", secrets: { A: SecretValue.fromEnv("CTX_ENV_VALUE") } });
-      }, { TFYSG_DIGEST_KEY: undefined, CTX_ENV_VALUE: undefined }).json.resource.terraform_data["secret_group_ctx-env"].input;
+      }, { TFYSG_DIGEST_KEY: undefined, CTX_ENV_VALUE: undefined }).json.resource.terraform_data.secret_groups_reconcile_0.triggers_replace;
     const one = viaContext("first");
-    expect(one).toMatch(/^fingerprint=hmac:[0-9a-f]{32}; keys=A$/);
+    expect(one).toMatch(/^\$\{tomap\(\{ "ctx-env" = "integration_id=int; fingerprint=hmac:[0-9a-f]{32}; keys=A" \}\)\}$/);
     expect(viaContext("second")).not.toBe(one);
     expect(viaContext("first")).toBe(one);
   });

@@ -6,7 +6,6 @@ import {
   TerraformResource,
   TerraformResourceLifecycle,
   Token,
-  Tokenization,
   anyToHclTerraform,
   anyToTerraform,
   hashMapper,
@@ -24,22 +23,18 @@ export interface Provisioner {
 }
 
 export interface HookResourceProps {
-  /** A change of any of these replaces the resource, running its create-time provisioners. */
-  replaceOn: Record<string, unknown>;
+  /**
+   * A change of any of these replaces the resource, running its create-time
+   * provisioners: a map, or one Terraform expression (`${...}`) that yields a
+   * map of strings.
+   */
+  replaceOn: Record<string, unknown> | string;
   /**
    * Values kept in the state. A change updates them in place (terraform_data)
    * or replaces the resource (null_resource, whose triggers all replace);
    * with `freezeKept` they are set once at creation and never updated.
    */
   keep?: Record<string, unknown>;
-  /**
-   * terraform_data keeps the values, and the ones that replace it, as one
-   * line of text each, `key=value; ...`
-   * (each value a Terraform string template without double quotes outside
-   * its interpolations): in the state, an object records the type of every
-   * attribute, and terraform_data keeps `input` twice.
-   */
-  keepAsText?: boolean;
   freezeKept?: boolean;
   createBeforeDestroy?: boolean;
   /** Produced at synth, once every group is known. */
@@ -57,11 +52,9 @@ export interface HookResourceProps {
  */
 export class HookResource extends Construct {
   readonly resource: TerraformResource;
-  private readonly held: string;
 
   constructor(scope: Construct, id: string, kind: HookKind, props: HookResourceProps) {
     super(scope, id);
-    this.held = JSON.stringify([props.replaceOn, props.keep ?? {}]);
     const keep = props.keep ?? {};
     const frozen = props.freezeKept ? (kind === "terraform_data" ? ["input"] : Object.keys(keep).map((k) => `triggers["${k}"]`)) : undefined;
     const lifecycle: TerraformResourceLifecycle = {
@@ -70,20 +63,17 @@ export class HookResource extends Construct {
     };
     if (kind === "terraform_data") {
       this.resource = new TerraformData(this, "hook", {
-        triggersReplace: props.keepAsText ? asText(props.replaceOn) : props.replaceOn,
-        input: !Object.keys(keep).length
-          ? undefined
-          : props.keepAsText
-            ? asText(keep)
-            : keep,
+        triggersReplace: props.replaceOn,
+        input: Object.keys(keep).length ? keep : undefined,
         lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
         dependsOn: props.dependsOn,
       });
     } else {
       this.resource = new (nullResource())(this, "hook", {
-        triggers: Tokenization.isResolvable(props.replaceOn)
-          ? (props.replaceOn as unknown as Record<string, string>)
-          : Object.fromEntries(Object.entries({ ...props.replaceOn, ...keep }).map(([k, v]) => [k, asString(v)])),
+        triggers:
+          typeof props.replaceOn === "string"
+            ? (props.replaceOn as unknown as Record<string, string>)
+            : Object.fromEntries(Object.entries({ ...props.replaceOn, ...keep }).map(([k, v]) => [k, asString(v)])),
         lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
         dependsOn: props.dependsOn,
       });
@@ -112,11 +102,6 @@ export class HookResource extends Construct {
     return `${this.address}.id`;
   }
 
-  /** What the resource holds as written at synth (Terraform completes the templates in it). */
-  heldText(): string {
-    return this.held;
-  }
-
   /** Overrides the address, so it follows a stable identity rather than the construct path. */
   setLogicalId(id: string): void {
     this.resource.overrideLogicalId(id);
@@ -132,12 +117,6 @@ function nullResource(): typeof import("@cdktf/provider-null/lib/resource").Reso
     if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
     throw new Error('hook: "null_resource" needs the @cdktf/provider-null package; install it, or use the default hook "terraform_data"');
   }
-}
-
-function asText(values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(([k, v]) => `${k}=${v as string}`)
-    .join("; ");
 }
 
 function asString(v: unknown): string {

@@ -2,13 +2,12 @@ import { Construct } from "constructs";
 import { Annotations, Token } from "cdktf";
 import { Collaborator, CollaboratorRole, ENV_DIGEST_KEY, GroupSpec, RemovalPolicy, SecretSpec, collaboratorsKey } from "../shared/contract";
 import { RUNNER_VALUE_BUDGET_BYTES, collaboratorProblems, groupNameProblems, integrationIdProblems, keySetProblems, literalTextProblems, secretValueProblems } from "../shared/rules";
-import { groupResource } from "../shared/layout";
 import { synthEnv } from "./synth-env";
 import { FingerprintPart, digestKeyProblems, fingerprint } from "./fingerprint";
-import { HookKind, HookResource } from "./hook-resource";
+import { HookKind } from "./hook-resource";
 import { SecretSource, SecretValue } from "./secret-value";
 import { CarriedValue, StackRuntime } from "./stack-runtime";
-import { escapeTemplate } from "./terraform-text";
+import { escapeTemplate, hclStringBody } from "./terraform-text";
 
 export interface SecretGroupProps {
   /** The group's name on the control plane, its identity within the stack; changing it creates the new group, then deletes the old one. */
@@ -66,9 +65,9 @@ const POLICIES: readonly string[] = ["destroy", "retain"];
 
 /**
  * A secret group on the control plane, created, rotated in place and deleted
- * by `cdktf deploy` / `destroy`. Synth-time only: it describes the group in
- * one resource named after the group; the stack's runner does the talking at
- * deploy time.
+ * by `cdktf deploy` / `destroy`. Synth-time only: it describes the group as
+ * one line of its runner's map, keyed by its name; the runner does the
+ * talking at deploy time.
  */
 export class SecretGroup extends Construct {
   /** The id the control plane assigned, as held in the Terraform state. */
@@ -151,41 +150,33 @@ export class SecretGroup extends Construct {
       collaborators: Array.isArray(props.collaborators) && !collaboratorProblems(props.collaborators).length ? props.collaborators.map((c): Collaborator => ({ subject: c.subject, role: c.role })) : [],
     };
 
-    // The group's one resource: its desired state, named after the group so
-    // that moving or renaming the construct changes nothing. A new name or
-    // integration replaces it (-/+); new values, keys or secretsVersion change
-    // the fingerprint and update it in place (~). Kept small: Terraform
-    // rewrites the whole state after every resource change.
+    // The group's desired state, as one line of text in its runner's map
+    // (keyed by the name, its identity in the stack: moving or renaming the
+    // construct changes nothing): new values, keys or secretsVersion change
+    // the fingerprint; a plan shows the line that changed. Settings at their
+    // defaults are left out: the map is kept in the state.
     // Values only Terraform sees join at plan time, keyed by a variable of their own.
     const fingerprintTemplate = planned.length
       ? `tf:\${nonsensitive(substr(sha256(join("\\n", [${runtime.digestKeyVariable()}, "${synthFingerprint}", ${planned.map((p) => `"${p.key}", var.${p.variable}`).join(", ")}])), 0, 32))}`
       : synthFingerprint;
-    const marker = new HookResource(this, "group", kind, {
-      replaceOn: { name: spec.name, integration_id: escapeTemplate(spec.integrationId) },
-      keepAsText: true,
-      // Settings at their defaults are left out: this text is kept twice per group in the state.
-      keep: {
-        fingerprint: fingerprintTemplate,
-        keys: this.keys.join(","),
-        ...(spec.removalPolicy !== "destroy" ? { removal_policy: spec.removalPolicy } : {}),
-        ...(spec.forceDelete ? { force_delete: "true" } : {}),
-        ...(spec.collaborators.length ? { collaborators: escapeTemplate(collaboratorsKey(spec.collaborators)) } : {}),
-      },
-    });
-    if (!groupNameProblems(name).length) marker.setLogicalId(groupResource(name));
-    if (fromVariables.length) {
-      marker.resource.addOverride("lifecycle.precondition", [
-        {
-          condition: carriableCondition(fromVariables),
-          error_message: `Secret group "${name}": the value of ${fromVariables.map((v) => `secret "${v.key}" (variable ${v.variable})`).join(" or ")} contains a NUL character (which no environment variable can carry) or U+FFFD (what text that was not valid Unicode became on the way); fix the value.`,
-        },
-      ]);
-    }
-    // In a workspace's first apply the stack's state is read during apply:
-    // nothing of ours may be saved while it is read.
-    marker.resource.addOverride("depends_on", [runtime.stateAddress]);
+    const rest = [
+      `keys=${this.keys.join(",")}`,
+      ...(spec.removalPolicy !== "destroy" ? [`removal_policy=${spec.removalPolicy}`] : []),
+      ...(spec.forceDelete ? ["force_delete=true"] : []),
+      ...(spec.collaborators.length ? [`collaborators=${collaboratorsKey(spec.collaborators)}`] : []),
+    ];
+    // An HCL string: the fingerprint may be a template Terraform completes; every other part is escaped.
+    const desired = `"${hclStringBody(`integration_id=${spec.integrationId}; fingerprint=`)}${planned.length ? fingerprintTemplate : hclStringBody(fingerprintTemplate)}${hclStringBody(`; ${rest.join("; ")}`)}"`;
+    const checks = fromVariables.length
+      ? [
+          {
+            condition: carriableCondition(fromVariables),
+            error_message: `Secret group "${name}": the value of ${fromVariables.map((v) => `secret "${v.key}" (variable ${v.variable})`).join(" or ")} contains a NUL character (which no environment variable can carry) or U+FFFD (what text that was not valid Unicode became on the way); fix the value.`,
+          },
+        ]
+      : [];
 
-    const where = runtime.add({ spec, values, marker, fingerprint: fingerprintTemplate });
+    const where = runtime.add({ spec, values, desired, fingerprint: fingerprintTemplate, checks });
     this.groupId = where.groupId;
     this.fqn = where.fqn;
     this.secretFqns = where.secretFqns;
@@ -207,7 +198,7 @@ export class SecretGroup extends Construct {
  * A Terraform variable's value reaches the hook through its environment: a
  * NUL cannot (Terraform fails naming no group), and U+FFFD is what text that
  * was not valid Unicode became. Refused at plan, before any request, by a
- * precondition on the group's resource. (Not a validation on the variable:
+ * precondition on the group's runner. (Not a validation on the variable:
  * Terraform 1.11 prints a sensitive variable's value when its validation fails.)
  */
 function carriableCondition(variables: { key: string; variable: string }[]): string {

@@ -23,6 +23,8 @@ import { HookKind, HookResource, Provisioner } from "./hook-resource";
 import { escapeTemplate } from "./terraform-text";
 
 const RUNTIME_ID = "SecretGroupRuntime";
+/** Before the JSON of a keeper's ids, so that Terraform shows it as one line of text (0.2.0 kept it bare: trimprefix reads both). */
+const IDS_PREFIX = "ids:";
 
 /** One value a runner carries in its environment. */
 export interface CarriedValue {
@@ -39,10 +41,12 @@ export interface Member {
   spec: GroupSpec;
   /** The values of the secrets whose spec says source "value", in the order of those secrets. */
   values: CarriedValue[];
-  /** The group's one resource, holding its desired state. */
-  marker: HookResource;
+  /** Its desired state, one line of text as an HCL string (Terraform completes a fingerprint of variables in it): its entry in the runner's map. */
+  desired: string;
   /** The group's fingerprint: a string, or a template Terraform completes at plan time. */
   fingerprint: string;
+  /** Plan-time checks of its values (preconditions on its runner). */
+  checks: { condition: string; error_message: string }[];
 }
 
 /**
@@ -125,9 +129,15 @@ export class StackRuntime extends Construct {
     // own backend: the only memory between deploys, the same on every machine.
     const recordedLocal = new TerraformLocal(this, "recorded", Lazy.anyValue({ produce: () => `\${merge(${this.runners.map((r) => r.recordedGroups()).join(", ")})}` }));
     recordedLocal.overrideLogicalId(STACK.recordedLocal);
+    // Marked sensitive only to keep plans readable: it holds no secret, but
+    // every apply that runs a runner makes it "known after apply", and a plan
+    // would otherwise print every group's old record (ten lines per group).
+    // Its readers (the state read back, `terraform output -json`, drift) see it whole.
     const output = new TerraformOutput(this, "recorded-output", {
       value: `\${local.${STACK.recordedLocal}}`,
-      description: "The secret groups this stack manages, as the control plane returned them (ids, fqns; never values)",
+      sensitive: true,
+      description:
+        "The secret groups this stack manages, as the control plane returned them (ids, fqns; never values). Not secret: marked sensitive so that a plan shows one line for it, not every group's record; `terraform output -json secret_groups` prints it.",
     });
     output.overrideLogicalId(RECORDED_OUTPUT);
     output.addOverride("depends_on", [reapResume.address]);
@@ -298,15 +308,17 @@ class Runner {
     };
 
     const runner = new HookResource(scope, "runner", kind, {
-      // One digest of its groups' desired states, not a copy of them, and no
-      // reference to their resources: the state is rewritten after every
-      // resource change, so its size costs time at every step of a large
-      // deploy. The groups' own resources show what changed.
-      replaceOn: { desired: Lazy.stringValue({ produce: () => this.desiredDigest() }) },
+      // Its groups' desired states, one line each keyed by the name: a
+      // change of any replaces the runner, and the plan shows which line
+      // changed. A map, not an object: the state records an object's type
+      // with every one of its keys. No group has a resource of its own: the
+      // state is rewritten after every resource change, so each resource
+      // costs time at every step of a large deploy and destroy.
+      replaceOn: Lazy.stringValue({ produce: () => `\${tomap({ ${this.members.map((m) => `${JSON.stringify(m.spec.name)} = ${m.desired}`).join(", ")} })}` }),
       provisioners: () => steps(doneFile(runOf("${self.id}")), "${self.id}", ""),
     });
     runner.setLogicalId(RUNNER.runner(index));
-    runner.resource.addOverride("lifecycle.precondition", Lazy.anyValue({ produce: () => [runtime.ownerCheck(), ...this.sizeChecks()] }));
+    runner.resource.addOverride("lifecycle.precondition", Lazy.anyValue({ produce: () => [runtime.ownerCheck(), ...this.sizeChecks(), ...this.members.flatMap((m) => m.checks)] }));
 
     // A runner saved as done by a killed apply is finished here: its scratch
     // file says whether it completed in this apply; if not, reconcile again.
@@ -327,7 +339,10 @@ class Runner {
     // Keeps what `cdktf destroy` needs to delete this runner's groups: ids and
     // removal settings (updated in place whenever its runner runs, from this
     // run's record), and the owner token (never changing). Its destroy-time
-    // provisioner runs on a real destroy only.
+    // provisioner runs on a real destroy only. (The ids are this run's
+    // record's, not the state's: a group created again out of band has a new
+    // id, and a keeper that learned it only from the next deploy's state
+    // would leave a change to plan after every such deploy.)
     const recorded = runtime.recorded();
     const kept = (key: string) => (kind === "terraform_data" ? `self.input.${key}` : `self.triggers.${key}`);
     const tokenKept = kind === "terraform_data" ? "self.triggers_replace.token" : "self.triggers.token";
@@ -339,9 +354,12 @@ class Runner {
       // replaced keeper's deposed copy runs no destroy-time provisioner (only a real destroy deletes).
       createBeforeDestroy: kind === "null_resource",
       keep: {
+        // JSON behind a prefix: Terraform shows a JSON string as a multi-line
+        // diff, and a runner's run makes these ids unknown at plan (twice:
+        // terraform_data copies `input` into `output`): as text, one line each.
         ids: Lazy.stringValue({
           produce: () =>
-            `\${jsonencode({ ${this.members.map((m) => `${JSON.stringify(m.spec.name)} = try(${this.recordOutput}[${JSON.stringify(m.spec.name)}].id, ${recorded}[${JSON.stringify(m.spec.name)}].id, "")`).join(", ")} })}`,
+            `${IDS_PREFIX}\${jsonencode({ ${this.members.map((m) => `${JSON.stringify(m.spec.name)} = try(${this.recordOutput}[${JSON.stringify(m.spec.name)}].id, ${recorded}[${JSON.stringify(m.spec.name)}].id, "")`).join(", ")} })}`,
         }),
         retain: Lazy.stringValue({ produce: () => this.members.filter((m) => m.spec.removalPolicy === "retain").map((m) => m.spec.name).join(",") }),
         force: Lazy.stringValue({ produce: () => this.members.filter((m) => m.spec.forceDelete).map((m) => m.spec.name).join(",") }),
@@ -351,7 +369,7 @@ class Runner {
           when: "destroy",
           command: runtime.command("destroy"),
           environment:
-            `\${{ ${HOOK_ENV.doomed} = jsonencode({ for k, id in jsondecode(${kept("ids")}) : k => { id = id, ` +
+            `\${{ ${HOOK_ENV.doomed} = jsonencode({ for k, id in jsondecode(trimprefix(${kept("ids")}, "${IDS_PREFIX}")) : k => { id = id, ` +
             `removalPolicy = contains(split(",", ${kept("retain")}), k) ? "retain" : "destroy", forceDelete = contains(split(",", ${kept("force")}), k) } }), ` +
             `${HOOK_ENV.owner} = nonsensitive(${tokenKept}) }}`,
         },
@@ -384,16 +402,6 @@ class Runner {
     }
     this.members.push(member);
     this.valueBytes += bytes;
-  }
-
-  /** Changes whenever a group's desired state does; completed by Terraform where fingerprints are. */
-  private desiredDigest(): string {
-    const desired = crypto
-      .createHash("sha256")
-      .update(JSON.stringify(this.members.map((m) => m.marker.heldText())))
-      .digest("hex");
-    const planned = this.members.filter((m) => m.fingerprint !== m.spec.fingerprint).map((m) => `"${m.fingerprint}"`);
-    return planned.length ? `\${sha256(join("\\n", ["${desired}", ${planned.join(", ")}]))}` : desired;
   }
 
   /** The runner's environment: every value once, the group specs, what the state recorded for them. */

@@ -11,10 +11,6 @@ export const RECORDED_OUTPUT = "secret_groups";
 /** The stack output that says whose state this is ({stack, workspace, token}). */
 export const OWNER_OUTPUT = "secret_groups_owner";
 
-/** Per group: the resource holding its desired state, named after the group (its identity in the stack). */
-export const GROUP_RESOURCE_PREFIX = "secret_group_";
-export const groupResource = (name: string) => `${GROUP_RESOURCE_PREFIX}${name}`;
-
 /** Per stack. */
 export const STACK = {
   /** terraform_data/null_resource holding the owner token; created with the first apply, never changed. */
@@ -31,8 +27,9 @@ export const STACK = {
 } as const;
 
 /**
- * Per runner `i`: the runner step (and its environment local, of the same
- * name), its resume step, its record, its keeper. ("reconcile", not the
+ * Per runner `i`: the runner step (holding its groups' desired states, a
+ * line each keyed by name; its environment local has the same name), its
+ * resume step, its record, its keeper. ("reconcile", not the
  * "runner" of release 0.1.0: blocks at those addresses there depended on a
  * create-before-destroy holder, and a stack upgraded in place would plan a
  * cycle through them.)

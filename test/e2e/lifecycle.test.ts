@@ -94,11 +94,12 @@ describe("SecretGroup lifecycle against the local control plane", () => {
     const outputs = await project.outputsJson(env);
     expect(outputs.orders_id).toBe(ordersId);
     expect(outputs.orders_fqn).toBe((await client().getGroup(ordersId)).fqn);
-    // The state records the id under the group's name, and holds one resource per group, named after it.
+    // The state records the id under the group's name; each group is a line of its runner's map, named after it.
     const state = project.state();
     expect(state.outputs.secret_groups.value["orders-db"]).toMatchObject({ id: ordersId, fqn: outputs.orders_fqn, integrationId: "int-vault" });
-    const groupResources = state.resources.filter((r) => r.name.startsWith("secret_group_")).map((r) => r.name);
-    expect(groupResources.sort()).toEqual(["secret_group_orders-cache", "secret_group_orders-db"]);
+    const runner = state.resources.find((r) => r.name === "secret_groups_reconcile_0") as unknown as { instances: { attributes: { triggers_replace: { value: Record<string, string> } } }[] };
+    expect(Object.keys(runner.instances[0].attributes.triggers_replace.value).sort()).toEqual(["orders-cache", "orders-db"]);
+    expect(state.resources.filter((r) => !r.name.startsWith("secret_groups_"))).toEqual([]);
   });
 
   it("no-op: a second deploy plans no changes and sends no request", async () => {

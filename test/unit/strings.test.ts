@@ -3,11 +3,13 @@
  * text Terraform normalizes (non-NFC), and key sets too long to carry.
  * The rules (lib/shared/rules.ts) and what synth makes of them.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { App, LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
 import { SecretGroup, SecretGroupProps, SecretValue } from "../../lib";
+import { hclStringBody } from "../../lib/construct/terraform-text";
 import { MAX_KEY_LENGTH, MAX_KEY_NAMES_CHARS, carriedTextProblems, keySetProblems, literalTextProblems } from "../../lib/shared/rules";
 
 const NFD = "cafe\u0301-sentinel-9e1a";
@@ -106,7 +108,7 @@ describe("synth", () => {
       eph.addOverride("ephemeral", true);
       group({ secrets: { A: SecretValue.fromVariable(sensitive), B: SecretValue.fromVariable(eph) } })(stack);
     });
-    const [check] = json.resource.terraform_data["secret_group_strings-db"].lifecycle.precondition;
+    const check = json.resource.terraform_data.secret_groups_reconcile_0.lifecycle.precondition.find((c: { error_message: string }) => c.error_message.startsWith('Secret group "strings-db"'));
     expect(check.condition).toBe(
       '${try(!strcontains(var.db_password, "\\u0000") && !strcontains(var.db_password, "\\uFFFD"), true) && try(!strcontains(var.api_token, "\\u0000") && !strcontains(var.api_token, "\\uFFFD"), true)}',
     );
@@ -116,5 +118,22 @@ describe("synth", () => {
     const saved = warnings.filter((w) => w.includes("saved plan"));
     expect(saved).toHaveLength(1);
     expect(saved[0]).toContain('secret "A" comes from variable "db_password", which is not ephemeral: a saved plan file');
+  });
+});
+
+describe("text in a runner's map", () => {
+  it("arrives byte for byte as Terraform reads it: quotes, backslashes, control characters, templates", () => {
+    const texts = ['q"uo\\te', "a${b}c%{d}e$${f}", "tab\tnew\nline\rcr\u0001", "ünï-cödé ✓", "trailing\\"];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfysg-hcl-"));
+    try {
+      const entries = texts.map((t, i) => `"k${i}" = "${hclStringBody(t)}"`).join(", ");
+      fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals: { m: `\${tomap({ ${entries} })}` } }));
+      const env = { PATH: process.env.PATH, HOME: dir, TF_CLI_CONFIG_FILE: path.join(dir, "none.tfrc"), CHECKPOINT_DISABLE: "1", TF_INPUT: "0" };
+      fs.writeFileSync(path.join(dir, "none.tfrc"), "");
+      const out = execFileSync("terraform", ["console"], { cwd: dir, env, input: "jsonencode(local.m)\n", encoding: "utf8" });
+      expect(JSON.parse(JSON.parse(out.trim()))).toEqual(Object.fromEntries(texts.map((t, i) => [`k${i}`, t])));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,7 +16,7 @@ import { ANSWER_LIMITS, AnswerLimits, ControlPlaneClient, runDeadlineMs } from "
 import type { SecretGroup } from "../../client/types";
 import { COLLABORATOR_ROLE_IDS } from "../../shared/api";
 import { Collaborator, HOOK_ENV, Recorded, collaboratorsKey, parseVersions } from "../../shared/contract";
-import { GROUP_RESOURCE_PREFIX, RECORDED_OUTPUT, RUNNER } from "../../shared/layout";
+import { RECORDED_OUTPUT, RUNNER } from "../../shared/layout";
 import { printable } from "../../shared/text";
 import type { Command } from "../command";
 import { hasConfig, stackDirs, stackName, terraformIn } from "../stacks";
@@ -144,9 +144,9 @@ function readStack(dir: string, env: NodeJS.ProcessEnv, deadline: number): Stack
   return { name, dir, recorded, declaresGroups: declaresGroups(dir) };
 }
 
-/** Whether the stack's configuration holds a group resource of this library. */
+/** Whether the stack's configuration holds a runner of this library (a stack with a group has one). */
 function declaresGroups(dir: string): boolean {
-  return configs(dir).some((config) => Object.values(config.resource ?? {}).some((byName) => Object.keys(byName).some((n) => n.startsWith(GROUP_RESOURCE_PREFIX))));
+  return configs(dir).some((config) => Object.values(config.resource ?? {}).some((byName) => Object.keys(byName).some((n) => RUNNER.pattern.test(n))));
 }
 
 interface Config {
