@@ -29,6 +29,8 @@ export interface PhaseResult {
   summary: string;
   /** The plan's line, e.g. "Plan: 2 to add, 2 to change, 2 to destroy."; "" when there was nothing to do. */
   plan?: string;
+  /** Lines of the plan a reviewer reads: from "Terraform will perform" to the last line before the apply starts (resources and outputs). */
+  planLines?: number;
 }
 
 export interface CaseRun {
@@ -59,6 +61,15 @@ const NODE_STARTS_PRELOAD = path.join(__dirname, "node-starts.js");
 
 const SUMMARY = /^(Apply complete!|Destroy complete!|No changes\.).*$/m;
 const PLAN = /^Plan: .*$/m;
+
+/** The plan's length in lines, as `terraform apply` prints it before applying: resources, totals, outputs. */
+function planLines(output: string): number {
+  const lines = output.split("\n");
+  const start = lines.findIndex((l) => l.startsWith("Terraform will perform the following actions"));
+  if (start < 0) return 0;
+  const end = lines.findIndex((l, i) => i > start && /^[a-z_.]+\.[A-Za-z0-9_-]+(\[[^\]]*\])?: (Creating|Destroying|Modifying|Reading|Provisioning)/.test(l));
+  return (end < 0 ? lines.length : end) - start;
+}
 const PROVISIONING = /Provisioning with 'local-exec'/g;
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -145,7 +156,7 @@ class PhaseRunner {
     }
     const requests: Record<string, number> = {};
     for (const r of log) requests[r.method] = (requests[r.method] ?? 0) + 1;
-    return { ms, requests, invocations: res.output.match(PROVISIONING)?.length ?? 0, nodeStarts, summary: SUMMARY.exec(res.output)?.[0] ?? "", plan: PLAN.exec(res.output)?.[0] ?? "" };
+    return { ms, requests, invocations: res.output.match(PROVISIONING)?.length ?? 0, nodeStarts, summary: SUMMARY.exec(res.output)?.[0] ?? "", plan: PLAN.exec(res.output)?.[0] ?? "", planLines: planLines(res.output) };
   }
 }
 

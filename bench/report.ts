@@ -216,7 +216,13 @@ export function targets(results: Results): Target[] {
     out.push({
       name: "rotate one value in a stack of 100: a plan of at most 1 to add, 1 to change, 1 to destroy",
       verdict: small ? "PASS" : "FAIL",
-      detail: [...new Set(rot.map((r) => r.plan || "(no plan line)"))].join("; "),
+      detail:
+        [...new Set(rot.map((r) => r.plan || "(no plan line)"))].join("; ") +
+        ` (${fmtCount(rot.map((r) => r.planLines ?? 0))} lines of plan, outputs included)` +
+        (small
+          ? ""
+          : " The runner's replacement (whose diff names the group) is the work; the resume step's replacement and the keeper's update are the machinery left:" +
+            " Terraform saves the runner before its provisioner runs, so only a later step can finish a runner a kill left looking done (docs/architecture.md, Rotation)."),
     });
   }
 
@@ -310,7 +316,7 @@ export function renderMarkdown(results: Results): string {
       ` -parallelism (10) against a local control plane in the same process (127.0.0.1).` +
       ` Ours takes every value from \`SecretValue.fromEnv\`; the baseline is a \`terraform_data\` per group whose create-time` +
       " `local-exec` runs `curl -s -X POST …/secret-groups` with the token from `$TFY_API_KEY` and the values as literals." +
-      " Ours is the reconcile layout: one `terraform_data` per group holding its desired state (no provisioner), and per runner of up to 200 groups a runner" +
+      " Ours is the reconcile layout: no resource per group; per runner of up to 200 groups a runner holding its groups' desired states (one line of its map per group)" +
       " (one Node start, `exec node hook.js reconcile`, 8 requests in flight over keep-alive: a look-up of the names, then per new group a POST with create markers and a PUT of its values)," +
       " a resume step (a shell test), the runner's record read back and a keeper whose destroy-time provisioner deletes the runner's groups (one Node start per runner);" +
       " per stack the owner token, the state read back, a reaper and its resume step (docs/architecture.md)" +
@@ -560,11 +566,11 @@ function stateSection(results: Results): string[] {
         ` ours holds ${(s100.bytes / c100.bytes).toFixed(1)}× the curl hook's state at N = 100 (${Math.round(s100.bytes / 100)} B per group against ${Math.round(c100.bytes / 100)} B),` +
         ` and under TF_LOG=trace ${share(oursDestroy)}% of our destroy's apply phase at N = ${oursDestroy.groups} is spent from a change to its snapshot (${share(curlApply)}% for the curl hook's deploy).` +
         " The destroy is one state change per group, each after the keepers' destroy-time hook; the no-op re-reads the stack's own state (the whole file, parsed) and the runners' records and evaluates the runners' inputs over every group." +
-        " Where the bytes are: per group, the group's resource keeps its desired state twice (`input` and its copy `output`, as one line of text since the bench's findings at 5603b15, which measured 1340 B per group kept as an object);" +
+        " Where the bytes are: each group's desired state is one line of its runner's map (`triggers_replace`, kept once);" +
         " each group's record is kept in the `secret_groups` output, the record read back (only for the groups a run wrote) and, from the second apply on, the stack's own state read back; its id once more in its runner's keeper." +
-        " Applied since those findings (before/after in the closing note of issue 9): the runner is replaced on a digest of its groups' desired state computed at synth (completed by Terraform only for Terraform variables), so it no longer copies every group's resource nor references it;" +
-        " `setsubtract`/`setintersection` replace the `contains()` filters over every name (`bench/locals-cost-1000.md`: 2.6 s of each plan at N = 1000); records keep secret fqns only where the API's differ from the composed format." +
-        " `bench/variants-100.md` and `bench/variants-300.md` (`bench/variants.ts`) measured those rewrites on the earlier layout. A destroy remains one state change per group, and a no-op re-reads the stack's own state and the runners' records.",
+        " Since 0.3.0 no group has a resource of its own (0.2.0 had `terraform_data.secret_group_<name>`, 695 B per group and one state change per group in every first deploy and destroy):" +
+        " a deploy or destroy changes a handful of resources per runner, whatever N. Earlier steps (closing notes of issues 9 and 18): the runner replaced on its groups' desired state computed at synth, not on a copy of every group's resource;" +
+        " `setsubtract`/`setintersection` instead of `contains()` filters over every name (`bench/locals-cost-1000.md`: 2.6 s of each plan at N = 1000); secret fqns recorded only where the API's differ from the composed format.",
     );
   }
   if (tls.length) {

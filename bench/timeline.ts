@@ -52,7 +52,6 @@ export function kindOf(address: string): string {
   if (!m) return address;
   const name = m[3];
   if (m[1]) return `data ${name.replace(/_\d+_/, "_<i>_")}`;
-  if (name.startsWith("secret_group_")) return "group (per group)";
   if (/^secret_groups_reconcile_\d+$/.test(name)) return "runner";
   const r = /^secret_groups_reconcile_\d+_(\w+)$/.exec(name);
   if (r) return r[1];
