@@ -38,10 +38,19 @@ export class Redactor {
   private readonly values = new Set<string>();
   /** Every form of every value of MIN_SCRUBBED_LENGTH or more, case-folded, longest first. */
   private needles: string[] = [];
+  /**
+   * Those shorter than MIN_RUN: the only ones `redact` looks for whole. A
+   * longer one is scrubbed as runs: each of its MIN_RUN windows is a window
+   * of a run form, so an occurrence is covered end to end.
+   */
+  private shortNeedles: string[] = [];
+  private readonly seen = new Set<string>();
   /** Every form of the shorter values, case-folded. */
   private short: string[] = [];
   /** Every form at least MIN_RUN long, case-folded: the texts a run is looked for in. */
   private readonly runForms = new Set<string>();
+  /** The windows of the run forms, indexed once (built at the first redact after an add; null: too many, scanned instead). */
+  private windows?: WindowIndex | null;
 
   constructor(values: Iterable<string | undefined> = []) {
     this.add(...values);
@@ -52,12 +61,23 @@ export class Redactor {
     for (const v of values) {
       if (typeof v !== "string" || v === "" || this.values.has(v)) continue;
       this.values.add(v);
-      const target = v.length >= MIN_SCRUBBED_LENGTH ? this.needles : this.short;
+      const long = v.length >= MIN_SCRUBBED_LENGTH;
       const forms = [...encodings(v)].map(fold);
-      for (const folded of forms) if (!target.includes(folded)) target.push(folded);
+      for (const folded of forms) {
+        const key = `${long ? "n" : "s"}${folded}`;
+        if (this.seen.has(key)) continue;
+        this.seen.add(key);
+        if (!long) this.short.push(folded);
+        else {
+          this.needles.push(folded);
+          if (folded.length < MIN_RUN) this.shortNeedles.push(folded);
+        }
+      }
       // For runs, one text per family: URL-safe base64 is read as standard, a form inside another adds nothing.
       const runs = [...new Set(forms.filter((f) => f.length >= MIN_RUN).map(canon))];
-      for (const f of runs) if (!runs.some((g) => g !== f && g.includes(f))) this.runForms.add(f);
+      const fresh = runs.filter((f) => !this.runForms.has(f) && !runs.some((g) => g !== f && g.includes(f)));
+      for (const f of fresh) this.runForms.add(f);
+      if (this.windows && !this.windows.add(fresh)) this.windows = null;
       changed = true;
     }
     // Longest first, so a value that contains another is scrubbed whole.
@@ -70,10 +90,11 @@ export class Redactor {
     if (text === "" || this.values.size === 0) return text;
     const folded = fold(text);
     const hits: Range[] = [];
-    for (const n of this.needles) {
+    for (const n of this.shortNeedles) {
       for (let i = folded.indexOf(n); i >= 0; i = folded.indexOf(n, i + 1)) hits.push([i, i + n.length]);
     }
-    hits.push(...runsOf(folded, this.runForms));
+    if (this.windows === undefined) this.windows = WindowIndex.of(this.runForms) ?? null;
+    hits.push(...(this.windows ? this.windows.runsIn(folded) : runsOf(folded, this.runForms)));
     return replaceRanges(text, hits);
   }
 
@@ -183,6 +204,103 @@ const TOP = (() => {
   return p;
 })();
 const FILTER_BITS = 1 << 16;
+
+/** Past this many windows the index would take too much memory (12 bytes a slot, two slots a window): runs are scanned for instead. */
+const MAX_INDEXED_WINDOWS = 1 << 22;
+
+/**
+ * Every MIN_RUN window of the run forms, by rolling hash, in an open-addressing
+ * table: a text's windows are looked up in it, so scrubbing a message costs
+ * its own length, not the length of every form of every value (a runner
+ * carries up to 200 groups' values, and prints a line per group). Values
+ * added later (the client adds what it sends) are added to it in place.
+ */
+class WindowIndex {
+  private readonly forms: string[] = [];
+  private windows = 0;
+  /** Per slot: a window's hash, its form (-1: empty) and where it starts in that form. */
+  private hashes = new Int32Array(1024);
+  private formOf = new Int32Array(1024).fill(-1);
+  private startOf = new Int32Array(1024);
+
+  /** The index of these forms' windows; undefined when there would be too many. */
+  static of(forms: Iterable<string>): WindowIndex | undefined {
+    const index = new WindowIndex();
+    return index.add(forms) ? index : undefined;
+  }
+
+  /** Indexes more forms (canonical); false when that makes too many windows to index. */
+  add(forms: Iterable<string>): boolean {
+    const k = MIN_RUN;
+    for (const form of forms) {
+      if (form.length < k) continue;
+      this.windows += form.length - k + 1;
+      if (this.windows > MAX_INDEXED_WINDOWS) return false;
+      while (this.windows * 2 > this.hashes.length) this.grow();
+      const f = this.forms.push(form) - 1;
+      let h = 0;
+      for (let j = 0; j < form.length; j++) {
+        if (j >= k) h = (h - imul(form.charCodeAt(j - k), TOP)) | 0;
+        h = (imul(h, BASE) + form.charCodeAt(j)) | 0;
+        if (j >= k - 1) this.insert(h, f, j - k + 1);
+      }
+    }
+    return true;
+  }
+
+  private grow(): void {
+    const [hashes, formOf, startOf] = [this.hashes, this.formOf, this.startOf];
+    this.hashes = new Int32Array(hashes.length * 2);
+    this.formOf = new Int32Array(hashes.length * 2).fill(-1);
+    this.startOf = new Int32Array(hashes.length * 2);
+    for (let slot = 0; slot < hashes.length; slot++) if (formOf[slot] >= 0) this.place(hashes[slot], formOf[slot], startOf[slot]);
+  }
+
+  /** Adds a window once: a repeated one (a value of one character repeated) would make a run of equal slots. */
+  private insert(hash: number, form: number, start: number): void {
+    const mask = this.hashes.length - 1;
+    for (let slot = hash & mask; this.formOf[slot] >= 0; slot = (slot + 1) & mask) {
+      if (this.hashes[slot] === hash && this.same(this.forms[this.formOf[slot]], this.startOf[slot], this.forms[form], start)) return;
+    }
+    this.place(hash, form, start);
+  }
+
+  private place(hash: number, form: number, start: number): void {
+    const mask = this.hashes.length - 1;
+    let slot = hash & mask;
+    while (this.formOf[slot] >= 0) slot = (slot + 1) & mask;
+    this.hashes[slot] = hash;
+    this.formOf[slot] = form;
+    this.startOf[slot] = start;
+  }
+
+  private same(a: string, at: number, b: string, bt: number): boolean {
+    for (let i = 0; i < MIN_RUN; i++) if (a.charCodeAt(at + i) !== b.charCodeAt(bt + i)) return false;
+    return true;
+  }
+
+  /** The same ranges as runsOf(folded, forms). */
+  runsIn(folded: string): Range[] {
+    const k = MIN_RUN;
+    if (folded.length < k) return [];
+    const text = canon(folded);
+    const mask = this.hashes.length - 1;
+    const hits: Range[] = [];
+    let h = 0;
+    for (let i = 0; i < text.length; i++) {
+      if (i >= k) h = (h - imul(text.charCodeAt(i - k), TOP)) | 0;
+      h = (imul(h, BASE) + text.charCodeAt(i)) | 0;
+      if (i < k - 1) continue;
+      for (let slot = h & mask; this.formOf[slot] >= 0; slot = (slot + 1) & mask) {
+        if (this.hashes[slot] === h && this.same(this.forms[this.formOf[slot]], this.startOf[slot], text, i - k + 1)) {
+          hits.push([i - k + 1, i + 1]);
+          break;
+        }
+      }
+    }
+    return hits;
+  }
+}
 
 /**
  * Where `text` (case-folded) holds a run of MIN_RUN or more characters of one

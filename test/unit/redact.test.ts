@@ -135,4 +135,24 @@ describe("Redactor: encoded and partial echoes (issue 16)", () => {
     expect(out).toContain(REDACTED);
     expect(Date.now() - started).toBeLessThan(1000);
   });
+
+  it("scrubs alike whether the values' windows are indexed or, past the index's size, scanned", () => {
+    const value = "index-or-scan-sentinel-7731-with/slash+plus";
+    const texts = [
+      `run ${value.slice(2, 16)} here`,
+      `base64 ${b64(value.slice(0, 24))} and hex ${Buffer.from(value.slice(0, 10)).toString("hex")}`,
+      `upper ${value.toUpperCase().slice(5, 30)}; url ${encodeURIComponent(value).slice(3, 40)}`,
+      `json "${JSON.stringify(value).slice(1, 20)}" whole ${value} twice ${value}`,
+      `short ${value.slice(0, 11)} stays`,
+    ];
+    const indexed = new Redactor([value]);
+    // 2 MiB of values, the most one hook run carries: far more windows than the index holds, so the runs are scanned for.
+    const filler = Array.from({ length: 32 }, (_, i) => `${i}-`.padEnd(64 * 1024, String.fromCharCode(97 + (i % 26))));
+    const scanned = new Redactor([value, ...filler]);
+    for (const text of texts) {
+      const out = indexed.redact(text);
+      expect(scanned.redact(text)).toBe(out);
+    }
+    expect(texts.map((t) => indexed.redact(t)).filter((t) => t.includes(REDACTED))).toHaveLength(4);
+  });
 });
