@@ -45,7 +45,7 @@ export interface Member {
   desired: string;
   /** The group's fingerprint: a string, or a template Terraform completes at plan time. */
   fingerprint: string;
-  /** Plan-time checks of its values (preconditions on its runner). */
+  /** Plan-time checks of its values (preconditions on the stack's checks resource). */
   checks: { condition: string; error_message: string }[];
 }
 
@@ -72,6 +72,10 @@ export class StackRuntime extends Construct {
   private readonly reaper: HookResource;
   private stateSource?: TerraformRemoteState;
   private readonly tokenResource: HookResource;
+  /** Every plan-time check of the stack but the owner's (digest key, values' sizes and text), held by the checks resource. */
+  private readonly checks: { condition: string; error_message: string }[] = [];
+  /** The resource holding every check, which every runner waits for. */
+  readonly checksResource: HookResource;
 
   private constructor(stack: TerraformStack, id: string, kind: HookKind) {
     super(stack, id);
@@ -95,6 +99,17 @@ export class StackRuntime extends Construct {
     this.tokenResource.setLogicalId(STACK.token);
     this.tokenResource.resource.addOverride("lifecycle.ignore_changes", [kind === "terraform_data" ? "triggers_replace" : "triggers"]);
     const tokenValue = `${this.tokenResource.address}.${kind === "terraform_data" ? "triggers_replace" : "triggers"}.token`;
+
+    // Every check of the stack on one resource, which every runner waits
+    // for: Terraform records checks in the state in no fixed order, so with
+    // two or more checked resources every apply, even one with nothing to
+    // change, wrote a new state (docs/architecture.md, "checks").
+    this.checksResource = new HookResource(this, "checks", kind, { replaceOn: {} });
+    this.checksResource.setLogicalId(STACK.checks);
+    this.checksResource.resource.addOverride(
+      "lifecycle.precondition",
+      Lazy.anyValue({ produce: () => [this.ownerCheck(), ...this.checks, ...this.runners.flatMap((r) => r.checks())] }),
+    );
 
     // What the state recorded and the code no longer has: deleted by the
     // reaper, after every runner succeeded (create before delete).
@@ -184,13 +199,11 @@ export class StackRuntime extends Construct {
         description: `Keys the digests that detect changed values of Terraform variables given to secret groups: a random secret of at least ${MIN_DIGEST_KEY_LENGTH} characters, the same on every machine that deploys this stack, and not the value of ${ENV_DIGEST_KEY}`,
       });
       key.overrideLogicalId(DIGEST_KEY_VARIABLE);
-      // A precondition, not a validation: Terraform 1.11 prints a sensitive variable's value when its validation fails.
-      this.tokenResource.resource.addOverride("lifecycle.precondition", [
-        {
-          condition: `\${length(var.${DIGEST_KEY_VARIABLE}) >= ${MIN_DIGEST_KEY_LENGTH}}`,
-          error_message: `${DIGEST_KEY_VARIABLE} must be a random secret of at least ${MIN_DIGEST_KEY_LENGTH} characters.`,
-        },
-      ]);
+      // Checked by the checks resource: a precondition, not a validation (Terraform 1.11 prints a sensitive variable's value when its validation fails).
+      this.checks.push({
+        condition: `\${length(var.${DIGEST_KEY_VARIABLE}) >= ${MIN_DIGEST_KEY_LENGTH}}`,
+        error_message: `${DIGEST_KEY_VARIABLE} must be a random secret of at least ${MIN_DIGEST_KEY_LENGTH} characters.`,
+      });
     }
     return `var.${DIGEST_KEY_VARIABLE}`;
   }
@@ -318,7 +331,7 @@ class Runner {
       provisioners: () => steps(doneFile(runOf("${self.id}")), "${self.id}", ""),
     });
     runner.setLogicalId(RUNNER.runner(index));
-    runner.resource.addOverride("lifecycle.precondition", Lazy.anyValue({ produce: () => [runtime.ownerCheck(), ...this.sizeChecks(), ...this.members.flatMap((m) => m.checks)] }));
+    runner.resource.addOverride("depends_on", [runtime.checksResource.address]);
 
     // A runner saved as done by a killed apply is finished here: its scratch
     // file says whether it completed in this apply; if not, reconcile again.
@@ -429,6 +442,10 @@ class Runner {
    * The sizes synth could not see: every Terraform variable's value checked
    * at plan, so that a deploy never fails with "argument list too long".
    */
+  checks(): { condition: string; error_message: string }[] {
+    return [...this.sizeChecks(), ...this.members.flatMap((m) => m.checks)];
+  }
+
   private sizeChecks(): { condition: string; error_message: string }[] {
     const sized = this.members.flatMap((m) => m.values.filter((v) => !v.ephemeral && v.bytes === undefined).map((v) => v.expression.slice(2, -1)));
     if (sized.length === 0) return [];

@@ -15,6 +15,8 @@ export const OWNER_OUTPUT = "secret_groups_owner";
 export const STACK = {
   /** terraform_data/null_resource holding the owner token; created with the first apply, never changed. */
   token: "secret_groups_token",
+  /** terraform_data/null_resource holding every plan-time check of the stack (owner, digest key, values); every runner waits for it. */
+  checks: "secret_groups_checks",
   /** The terraform_remote_state that reads the stack's own state back. */
   state: "secret_groups_state",
   /** Locals: the owner token; the groups the state records and the code no longer has; the record of this apply. */

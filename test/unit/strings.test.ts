@@ -108,7 +108,7 @@ describe("synth", () => {
       eph.addOverride("ephemeral", true);
       group({ secrets: { A: SecretValue.fromVariable(sensitive), B: SecretValue.fromVariable(eph) } })(stack);
     });
-    const check = json.resource.terraform_data.secret_groups_reconcile_0.lifecycle.precondition.find((c: { error_message: string }) => c.error_message.startsWith('Secret group "strings-db"'));
+    const check = json.resource.terraform_data.secret_groups_checks.lifecycle.precondition.find((c: { error_message: string }) => c.error_message.startsWith('Secret group "strings-db"'));
     expect(check.condition).toBe(
       '${try(!strcontains(var.db_password, "\\u0000") && !strcontains(var.db_password, "\\uFFFD"), true) && try(!strcontains(var.api_token, "\\u0000") && !strcontains(var.api_token, "\\uFFFD"), true)}',
     );
