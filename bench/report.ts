@@ -435,7 +435,7 @@ export function renderMarkdown(results: Results): string {
   out.push("");
   out.push(
     "Terraform alone = ours with every hook command replaced by `true` (same graph, same provisioner count)." +
-      " Graph overhead = that minus the baseline (more blocks per group: see the synth table below)." +
+      " Graph overhead = that minus the baseline (a different graph: see the synth table below for its blocks)." +
       " Hook share = ours minus Terraform alone, spread over the Node starts (counted by a preload in NODE_OPTIONS; a provisioner whose shell test finds nothing to do starts none)." +
       " Terraform runs up to 10 provisioners at once on the 2 cores, so the per-start figure is wall time added per start, not the latency of one.",
   );
@@ -522,8 +522,8 @@ function stateSection(results: Results): string[] {
   out.push("");
   out.push(
     "The local backend takes a snapshot of the whole state after every resource change (copy, compare with the last one, write the file), under one lock:" +
-      " each of the N changes of a deploy or a destroy costs time in proportion to the state's size, so a phase costs about N × state size, and" +
-      " Terraform's parallelism does not help (the changes queue behind the lock). Sizes below are of the state file after the first deploy.",
+      " each of the resource changes of a deploy or a destroy costs time in proportion to the state's size, so the curl hook's phase costs about N × state size" +
+      " (Terraform's parallelism does not help: the changes queue behind the lock), ours a few changes per runner. Sizes below are of the state file after the first deploy.",
   );
   out.push("");
   const rows: string[][] = [];
@@ -560,17 +560,18 @@ function stateSection(results: Results): string[] {
     const share = (t: Timeline) => Math.round(((t.snapshots!.compareMs + t.snapshots!.writeMs) / t.snapshots!.applyPhaseMs) * 100);
     out.push("");
     out.push(
-      `**Findings.** The hook is no longer where the time goes: one Node start per runner (see the hook cost table), ${fmtMs(
-        (phaseSpread(results, "ours", 100, "deploy")?.median ?? NaN) - (phaseSpread(results, "control", 100, "deploy")?.median ?? NaN),
-      )} of the first deploy at N = 100 over the same stack with \`true\` hooks. What misses the targets is Terraform's cost per resource change, which grows with the state:` +
-        ` ours holds ${(s100.bytes / c100.bytes).toFixed(1)}× the curl hook's state at N = 100 (${Math.round(s100.bytes / 100)} B per group against ${Math.round(c100.bytes / 100)} B),` +
-        ` and under TF_LOG=trace ${share(oursDestroy)}% of our destroy's apply phase at N = ${oursDestroy.groups} is spent from a change to its snapshot (${share(curlApply)}% for the curl hook's deploy).` +
-        " The destroy is one state change per group, each after the keepers' destroy-time hook; the no-op re-reads the stack's own state (the whole file, parsed) and the runners' records and evaluates the runners' inputs over every group." +
+      `**Findings.** A deploy or destroy changes a handful of resources per runner of up to 200 groups, whatever N: no group has a resource of its own since 0.3.0` +
+        " (0.2.0 kept `terraform_data.secret_group_<name>`, 695 B per group, and the local backend wrote the whole state after each of those N changes, a cost of N × the state's size)." +
+        ` Under TF_LOG=trace, ${share(oursDestroy)}% of our destroy's apply phase at N = ${oursDestroy.groups} is spent from a change to its snapshot, against ${share(curlApply)}% of the curl hook's deploy.` +
+        ` What is left of a first deploy is mostly the hook's requests: at N = 100 it takes ${fmtMs(
+          (phaseSpread(results, "ours", 100, "deploy")?.median ?? NaN) - (phaseSpread(results, "control", 100, "deploy")?.median ?? NaN),
+        )} over the same stack with \`true\` hooks (one look-up, then a POST with create markers and a PUT of the values per group, 8 in flight; the curl hook sends one POST per group, 10 at once under Terraform's parallelism).` +
+        ` State: ${(s100.bytes / c100.bytes).toFixed(1)}× the curl hook's at N = 100 (${Math.round(s100.bytes / 100)} B per group against ${Math.round(c100.bytes / 100)} B).` +
         " Where the bytes are: each group's desired state is one line of its runner's map (`triggers_replace`, kept once);" +
         " each group's record is kept in the `secret_groups` output, the record read back (only for the groups a run wrote) and, from the second apply on, the stack's own state read back; its id once more in its runner's keeper." +
-        " Since 0.3.0 no group has a resource of its own (0.2.0 had `terraform_data.secret_group_<name>`, 695 B per group and one state change per group in every first deploy and destroy):" +
-        " a deploy or destroy changes a handful of resources per runner, whatever N. Earlier steps (closing notes of issues 9 and 18): the runner replaced on its groups' desired state computed at synth, not on a copy of every group's resource;" +
-        " `setsubtract`/`setintersection` instead of `contains()` filters over every name (`bench/locals-cost-1000.md`: 2.6 s of each plan at N = 1000); secret fqns recorded only where the API's differ from the composed format.",
+        " A no-op reads the stack's own state back (the whole file, parsed), and evaluates the runners' inputs over every group. Earlier steps (closing notes of issues 9 and 18):" +
+        " the runner replaced on its groups' desired state, not on a copy of every group's resource; `setsubtract`/`setintersection` instead of `contains()` filters over every name" +
+        " (`bench/locals-cost-1000.md`: 2.6 s of each plan at N = 1000); records merged without `try()`; the checks on one resource (with several, every apply wrote the state); secret fqns recorded only where the API's differ from the composed format.",
     );
   }
   if (tls.length) {
