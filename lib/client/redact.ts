@@ -49,8 +49,13 @@ export class Redactor {
   private short: string[] = [];
   /** Every form at least MIN_RUN long, case-folded: the texts a run is looked for in. */
   private readonly runForms = new Set<string>();
-  /** The windows of the run forms, indexed once (built at the first redact after an add; null: too many, scanned instead). */
+  /**
+   * The windows of the run forms, indexed once this redactor has scrubbed
+   * enough lines to pay for it (a run that prints a few lines scans, as
+   * cheaply); null: too many windows, always scanned.
+   */
   private windows?: WindowIndex | null;
+  private scans = 0;
 
   constructor(values: Iterable<string | undefined> = []) {
     this.add(...values);
@@ -93,7 +98,7 @@ export class Redactor {
     for (const n of this.shortNeedles) {
       for (let i = folded.indexOf(n); i >= 0; i = folded.indexOf(n, i + 1)) hits.push([i, i + n.length]);
     }
-    if (this.windows === undefined) this.windows = WindowIndex.of(this.runForms) ?? null;
+    if (this.windows === undefined && ++this.scans > SCANS_BEFORE_INDEX) this.windows = WindowIndex.of(this.runForms) ?? null;
     hits.push(...(this.windows ? this.windows.runsIn(folded) : runsOf(folded, this.runForms)));
     return replaceRanges(text, hits);
   }
@@ -204,6 +209,9 @@ const TOP = (() => {
   return p;
 })();
 const FILTER_BITS = 1 << 16;
+
+/** Lines scrubbed by scanning before the windows are indexed: building the index costs about as much as a few scans. */
+const SCANS_BEFORE_INDEX = 4;
 
 /** Past this many windows the index would take too much memory (12 bytes a slot, two slots a window): runs are scanned for instead. */
 const MAX_INDEXED_WINDOWS = 1 << 22;
