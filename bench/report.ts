@@ -222,7 +222,7 @@ export function targets(results: Results): Target[] {
         (small
           ? ""
           : " The runner's replacement (whose diff names the group) is the work; the resume step's replacement and the keeper's update are the machinery left:" +
-            " Terraform saves the runner before its provisioner runs, so only a later step can finish a runner a kill left looking done (docs/architecture.md, Rotation)."),
+            " Terraform puts the runner in its working state before its provisioner runs and writes that state whenever another resource completes meanwhile, so only a later step can finish a runner a kill left looking done (docs/architecture.md, Rotation, has the measurement)."),
     });
   }
 
