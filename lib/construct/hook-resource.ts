@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
 import {
-  ITerraformDependable,
   Lazy,
   TerraformMetaArguments,
   TerraformResource,
@@ -31,15 +30,13 @@ export interface HookResourceProps {
   replaceOn: Record<string, unknown> | string;
   /**
    * Values kept in the state. A change updates them in place (terraform_data)
-   * or replaces the resource (null_resource, whose triggers all replace);
-   * with `freezeKept` they are set once at creation and never updated.
+   * or replaces the resource (null_resource, whose triggers all replace).
+   * Only with a map `replaceOn`.
    */
   keep?: Record<string, unknown>;
-  freezeKept?: boolean;
   createBeforeDestroy?: boolean;
   /** Produced at synth, once every group is known. */
   provisioners?: () => Provisioner[];
-  dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -48,7 +45,7 @@ export interface HookResourceProps {
  * (hashicorp/null), with the same behaviour. It hides the two schemas:
  * terraform_data replaces on `triggers_replace` and keeps `input`;
  * null_resource has only `triggers` (strings, all of which replace), so
- * kept values sit there as JSON, under ignore_changes when frozen.
+ * kept values sit there too.
  */
 export class HookResource extends Construct {
   readonly resource: TerraformResource;
@@ -56,17 +53,13 @@ export class HookResource extends Construct {
   constructor(scope: Construct, id: string, kind: HookKind, props: HookResourceProps) {
     super(scope, id);
     const keep = props.keep ?? {};
-    const frozen = props.freezeKept ? (kind === "terraform_data" ? ["input"] : Object.keys(keep).map((k) => `triggers["${k}"]`)) : undefined;
-    const lifecycle: TerraformResourceLifecycle = {
-      ...(props.createBeforeDestroy ? { createBeforeDestroy: true } : {}),
-      ...(frozen ? { ignoreChanges: frozen } : {}),
-    };
+    if (typeof props.replaceOn === "string" && Object.keys(keep).length) throw new Error("HookResource: kept values need a map replaceOn");
+    const lifecycle: TerraformResourceLifecycle = props.createBeforeDestroy ? { createBeforeDestroy: true } : {};
     if (kind === "terraform_data") {
       this.resource = new TerraformData(this, "hook", {
         triggersReplace: props.replaceOn,
         input: Object.keys(keep).length ? keep : undefined,
         lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
-        dependsOn: props.dependsOn,
       });
     } else {
       this.resource = new (nullResource())(this, "hook", {
@@ -75,7 +68,6 @@ export class HookResource extends Construct {
             ? (props.replaceOn as unknown as Record<string, string>)
             : Object.fromEntries(Object.entries({ ...props.replaceOn, ...keep }).map(([k, v]) => [k, asString(v)])),
         lifecycle: Object.keys(lifecycle).length ? lifecycle : undefined,
-        dependsOn: props.dependsOn,
       });
     }
     const produce = props.provisioners;

@@ -427,7 +427,7 @@ class Runner {
     const env: Record<string, string> = {};
     let i = 0;
     for (const m of this.members) for (const v of m.values) env[`${HOOK_ENV.valuePrefix}${i++}`] = v.expression;
-    const names = JSON.stringify(this.members.map((m) => m.spec.name));
+    const names = this.namesList();
     const recorded = this.runtime.recorded();
     env[HOOK_ENV.groups] = escapeTemplate(JSON.stringify(this.members.map((m) => m.spec)));
     const planned = this.members.filter((m) => m.fingerprint !== m.spec.fingerprint);
