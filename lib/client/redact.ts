@@ -36,8 +36,9 @@ const SERVER_TEXT_READ = 4096;
 
 export class Redactor {
   private readonly values = new Set<string>();
-  /** Every form of every value of MIN_SCRUBBED_LENGTH or more, case-folded, longest first. */
+  /** Every form of every value of MIN_SCRUBBED_LENGTH or more, case-folded; sorted longest first when a server's text is cut. */
   private needles: string[] = [];
+  private needlesSorted = true;
   /**
    * Those shorter than MIN_RUN: the only ones `redact` looks for whole. A
    * longer one is scrubbed as runs: each of its MIN_RUN windows is a window
@@ -62,7 +63,6 @@ export class Redactor {
   }
 
   add(...values: (string | undefined)[]): this {
-    let changed = false;
     for (const v of values) {
       if (typeof v !== "string" || v === "" || this.values.has(v)) continue;
       this.values.add(v);
@@ -83,10 +83,8 @@ export class Redactor {
       const fresh = runs.filter((f) => !this.runForms.has(f) && !runs.some((g) => g !== f && g.includes(f)));
       for (const f of fresh) this.runForms.add(f);
       if (this.windows && !this.windows.add(fresh)) this.windows = null;
-      changed = true;
+      this.needlesSorted = false;
     }
-    // Longest first, so a value that contains another is scrubbed whole.
-    if (changed) this.needles.sort((a, b) => b.length - a.length);
     return this;
   }
 
@@ -110,6 +108,11 @@ export class Redactor {
    */
   serverText(text: string, max = 300): string {
     const read = text.length > SERVER_TEXT_READ ? text.slice(0, SERVER_TEXT_READ) : text;
+    // Longest first, so that the longest value a cut tail begins is the one scrubbed.
+    if (!this.needlesSorted) {
+      this.needles.sort((a, b) => b.length - a.length);
+      this.needlesSorted = true;
+    }
     let out = scrubCutTail(this.redact(read), this.needles);
     const folded = fold(out);
     if (this.short.some((s) => folded.includes(s))) return WITHHELD;
