@@ -222,7 +222,7 @@ describe("one reconcile per stack", () => {
     for (const s of gen("v3")) expect(now[s.name].values).toEqual(s.values);
   });
 
-  it("groups whose values would overflow one hook's environment are split among runners, and each literal is written once", async () => {
+  it("groups whose values would overflow one hook's environment are split among runners, each literal is written once, and an apply with nothing to change writes no state", async () => {
     const { cp, project } = await setup("limits");
     const bulky = (tag: string) => Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`K${i}`, `${tag}-${i}-`.padEnd(64 * 1024, "z")]));
     const values = { "limits-one": bulky("one"), "limits-two": bulky("two") };
